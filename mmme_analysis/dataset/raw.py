@@ -1,0 +1,294 @@
+"""A dataset read straight from the raw MMME layout (see ``docs/data_model.md``).
+
+Each participant folder is one session. The EEG clock is the session's reference: BIOPAC and
+camera clocks are fitted to it from the trigger markers (:mod:`mmme_analysis.alignment`), and
+every trial is put on one axis, seconds from its stimulus-onset marker.
+
+Camera marker times come from XIMEA frame names when ``frames/<marker>/`` exists, else from
+the coding file: each annotated row gives a (wall-clock stamp, seconds from trial start) pair,
+so ``stamp - time`` is the camera time at which the trial video started.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .._validate import check_path
+from .._warnings import MMMEWarning
+from ..alignment import align_session, fits_to_json
+from ..errors import DataFormatError
+from ..io.labels import STIMULUS_CATEGORIES, marker_category
+from .base import Dataset, events_dataset
+
+__all__ = ["RawDataset", "find_participants"]
+
+EEG_EXTENSIONS = (".cdt", ".vhdr", ".set", ".edf", ".bdf", ".fif")
+PERI_EXTENSIONS = (".mat", ".acq")
+VIDEO_EXTENSIONS = (".avi", ".mp4")
+_VIDEO_NAME = re.compile(r"^(?P<label>[A-Za-z]+)_(?P<index>\d+)_(?P<marker>\d{3})_(?P<name>.+)_(?P<date>\d{8})$")
+
+
+def find_participants(root: Path) -> list[Path]:
+    """Participant folders of a raw MMME tree (those holding EEG/, PERI/, video/ or frames/)."""
+    return sorted(
+        p for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and any((p / d).is_dir() for d in ("EEG", "PERI", "video", "frames"))
+    )
+
+
+def _first(folder: Path, extensions) -> Path | None:
+    if not folder.is_dir():
+        return None
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in extensions and not p.name.startswith("."))
+    return files[0] if files else None
+
+
+class _Session:
+    """Everything of one participant's session that trials share (read once, cached)."""
+
+    def __init__(self, folder: Path, subject: str, annotations: pd.DataFrame):
+        from ..io.biopac import find_biopac_events, read_biopac
+        from ..io.eeg import find_eeg_events, read_eeg
+
+        self.folder, self.subject = folder, subject
+        self.eeg_file = _first(folder / "EEG", EEG_EXTENSIONS)
+        self.peri_file = _first(folder / "PERI", PERI_EXTENSIONS)
+        self.videos = {}
+        for p in sorted((folder / "video").glob("*")) if (folder / "video").is_dir() else []:
+            m = _VIDEO_NAME.match(p.stem)
+            if p.suffix.lower() in VIDEO_EXTENSIONS and m:
+                self.videos[int(m["marker"])] = p
+        self.frame_dirs = {}
+        if (folder / "frames").is_dir():
+            for p in sorted((folder / "frames").iterdir()):
+                if p.is_dir() and p.name.isdigit():
+                    self.frame_dirs[int(p.name)] = p
+
+        self.raw = read_eeg(self.eeg_file) if self.eeg_file else None
+        self.eeg_events = find_eeg_events(self.raw) if self.raw is not None else None
+        self.bio = read_biopac(self.peri_file) if self.peri_file else None
+        self.rows = annotations[annotations["subject"] == subject]
+
+        device_events, sources = {}, {}
+        if self.bio is not None:
+            device_events["biopac"] = find_biopac_events(self.bio)
+            sources["biopac"] = str(self.peri_file)
+        cam = self._camera_events()
+        if cam is not None and len(cam):
+            device_events["camera"] = cam
+            sources["camera"] = str(folder / ("frames" if self.frame_dirs else "video"))
+        self.fits = {}
+        if self.eeg_events is not None and device_events:
+            ref = self.eeg_events
+            with warnings.catch_warnings():
+                # the camera only sees stimulus markers, not the rest marker 100
+                warnings.filterwarnings("ignore", message=r"camera.*markers \[100\] are on the EEG", category=MMMEWarning)
+                fits = {}
+                for dev, ev in device_events.items():
+                    r = ref[ref["marker"] != 100] if dev == "camera" else ref
+                    fits.update(align_session(r, {dev: ev}, sources=sources))
+            self.fits = fits
+
+    def _camera_events(self) -> pd.DataFrame | None:
+        """Camera-clock time (s since midnight) at which each trial's video started."""
+        rows = []
+        for marker in sorted(set(self.videos) | set(self.frame_dirs)):
+            start = self.camera_start(marker)
+            if start is not None:
+                rows.append({"marker": marker, "time": start})
+        return pd.DataFrame(rows, columns=["marker", "time"]) if rows else None
+
+    @functools.lru_cache(maxsize=None)
+    def camera_start(self, marker: int) -> float | None:
+        """Camera clock (s since midnight) at the first frame of a trial, or None if unknown."""
+        if marker in self.frame_dirs:
+            from ..io.video import read_frames
+
+            frames = read_frames(self.frame_dirs[marker])
+            return float(frames["stamp"].values[0])
+        rows = self.rows[self.rows["marker"] == marker]
+        if "onset_stamp" in rows and rows["onset_stamp"].notna().any():
+            return float(np.median(rows["onset_stamp"] - rows["onset"]))
+        return None
+
+    def stimulus_markers(self) -> list[int]:
+        if self.eeg_events is not None:
+            ev = self.eeg_events
+            return [int(m) for m in ev.loc[(ev["marker"] >= 101) & (ev["marker"] <= 148), "marker"]]
+        return sorted(set(self.videos) | set(self.frame_dirs))
+
+    def window(self, marker: int) -> tuple[float, float]:
+        """(start, end) of a trial on the EEG clock (s): its marker to the next marker."""
+        ev = self.eeg_events
+        on = ev.loc[ev["marker"] == marker, "time"].to_numpy()
+        if on.size == 0:
+            raise DataFormatError(f"{self.eeg_file}: marker {marker} not found in the EEG trigger channel")
+        t0 = float(on[0])
+        later = ev.loc[ev["time"] > t0, "time"].to_numpy()
+        t1 = float(later[0]) if later.size else self.raw.n_times / self.raw.info["sfreq"]
+        return t0, t1
+
+    def video_time(self, marker: int, seconds) -> np.ndarray:
+        """Map seconds from the start of a trial video to the trial axis (s)."""
+        seconds = np.asarray(seconds, float)
+        cam = self.fits.get("camera")
+        start = self.camera_start(marker)
+        if cam is None or start is None or self.eeg_events is None:
+            return seconds
+        t0, _ = self.window(marker)
+        return cam.to_reference(start + seconds) - t0
+
+
+class RawDataset(Dataset):
+    """Dataset over a raw MMME-layout folder (real release or ``mmme synth`` output)."""
+
+    kind = "raw"
+
+    def __init__(self, path):
+        from ..io.coding import read_coding_file
+
+        root = check_path("path", path, kind="dir")
+        super().__init__(root)
+        self.participants = find_participants(root)
+        if not self.participants:
+            raise DataFormatError(
+                f"{root}: no participant folder found; expected folders holding EEG/, PERI/, video/ or frames/"
+            )
+        sheet = root / "coding_file.xlsx"
+        names = {p.name for p in self.participants}
+        if sheet.is_file():
+            real = pd.read_excel(sheet, usecols=["Subject"])["Subject"].dropna().astype(str).str.strip()
+            names |= set(real)
+        self._names = {n: f"sub-{i + 1:02d}" for i, n in enumerate(sorted(names))}
+        self._folders = {self._names[p.name]: p for p in self.participants}
+        if sheet.is_file():
+            self._annotations = read_coding_file(sheet, names=self._names)
+        else:
+            self._annotations = pd.DataFrame(columns=["subject", "marker", "onset", "apex", "offset", "kind"])
+        self._sessions = {}
+        self._trials = None
+
+    def session(self, subject: str) -> _Session:
+        if subject not in self._sessions:
+            if subject not in self._folders:
+                raise KeyError(f"Invalid value for 'subject': expected one of {sorted(self._folders)}, got {subject!r}")
+            self._sessions[subject] = _Session(self._folders[subject], subject, self._annotations)
+        return self._sessions[subject]
+
+    @property
+    def annotations(self) -> pd.DataFrame:
+        return self._annotations
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        if self._trials is None:
+            rows = []
+            for subject in sorted(self._folders):
+                ses = self.session(subject)
+                for marker in ses.stimulus_markers():
+                    ann = ses.rows[ses.rows["marker"] == marker]
+                    cat = marker_category(marker)
+                    rows.append({
+                        "subject": subject, "marker": marker, "category": cat,
+                        "category_name": STIMULUS_CATEGORIES.get(cat, ""),
+                        "n_events": len(ann), "n_me": int((ann["kind"] == "micro").sum()),
+                        "n_mae": int((ann["kind"] == "macro").sum()),
+                        "has_video": marker in ses.videos or marker in ses.frame_dirs,
+                        "has_eeg": ses.raw is not None, "has_peri": ses.bio is not None,
+                    })
+            self._trials = pd.DataFrame(rows)
+        return self._trials
+
+    # -- loading ----------------------------------------------------------------------------
+    def _load_trial(self, subject: str, marker: int) -> xr.DataTree:
+        ses = self.session(subject)
+        nodes = {}
+        t0 = t1 = None
+        if ses.raw is not None:
+            t0, t1 = ses.window(marker)
+            nodes["/eeg"] = self._eeg_node(ses, t0, t1)
+            if ses.bio is not None:
+                nodes["/peri"] = self._peri_node(ses, t0, t1)
+        video = self._video_node(ses, marker)
+        if video is not None:
+            nodes["/video"] = video
+        rows = ses.rows[ses.rows["marker"] == marker]
+        nodes["/events"] = events_dataset(
+            rows, *(ses.video_time(marker, rows[k].to_numpy(float)) for k in ("onset", "apex", "offset"))
+        )
+        tree = xr.DataTree.from_dict(nodes)
+        cat = marker_category(marker)
+        tree.attrs.update({
+            "subject": subject, "marker": int(marker), "category": int(cat),
+            "category_name": STIMULUS_CATEGORIES.get(cat, ""), "dataset": str(self.path),
+            "alignment": fits_to_json(ses.fits),
+            "missing": ",".join(k for k in ("video", "eeg", "peri") if f"/{k}" not in nodes),
+        })
+        return tree
+
+    @staticmethod
+    def _eeg_node(ses: _Session, t0: float, t1: float) -> xr.Dataset:
+        raw = ses.raw
+        sfreq = raw.info["sfreq"]
+        start, stop = int(round(t0 * sfreq)), int(round(t1 * sfreq))
+        picks = [i for i, ty in enumerate(raw.get_channel_types()) if ty != "stim"]
+        names = [raw.ch_names[i] for i in picks]
+        types = [raw.get_channel_types()[i] for i in picks]
+        pos = np.array([raw.info["chs"][i]["loc"][:3] for i in picks], float)
+        pos[~np.isfinite(pos).all(1) | (np.abs(pos).sum(1) == 0)] = np.nan
+        lazy = dask.delayed(raw.get_data, pure=True)(picks=picks, start=start, stop=stop)
+        data = da.from_delayed(lazy, shape=(len(picks), stop - start), dtype=float)
+        ds = xr.Dataset(
+            {"eeg": (("channel", "time"), data, {"units": "V"})},
+            coords={
+                "channel": names, "ch_type": ("channel", types), "pos": (("channel", "xyz"), pos),
+                "time": np.arange(stop - start) / sfreq + (start / sfreq - t0),
+            },
+            attrs={"sfreq": float(sfreq), "units": "V", "source": str(ses.eeg_file)},
+        )
+        ds["time"].attrs["units"] = "s"
+        return ds
+
+    @staticmethod
+    def _peri_node(ses: _Session, t0: float, t1: float) -> xr.Dataset:
+        bio = ses.bio
+        sfreq = float(bio.attrs["sfreq"])
+        fit = ses.fits.get("biopac")
+        t = np.arange(int(round((t1 - t0) * sfreq))) / sfreq
+        dev_t = fit.to_device(t0 + t) if fit is not None else t0 + t
+        src_t = bio["time"].values
+        ds = xr.Dataset(coords={"time": ("time", t, {"units": "s"})},
+                        attrs={"sfreq": sfreq, "source": str(ses.peri_file)})
+        for var in bio.data_vars:
+            if var == "trigger":
+                continue
+            ds[var] = ("time", np.interp(dev_t, src_t, np.asarray(bio[var].values, float), left=np.nan, right=np.nan),
+                       {"units": bio[var].attrs.get("units", "")})
+        return ds
+
+    @staticmethod
+    def _video_node(ses: _Session, marker: int) -> xr.Dataset | None:
+        from ..io.video import read_frames, read_video
+
+        if marker in ses.videos:
+            frames = read_video(ses.videos[marker])
+        elif marker in ses.frame_dirs:
+            frames = read_frames(ses.frame_dirs[marker])
+        else:
+            return None
+        fps = float(frames.attrs["fps"])
+        n = frames.sizes["time"]
+        t = ses.video_time(marker, np.arange(n) / fps)
+        da_ = frames.drop_vars([c for c in frames.coords if c not in ("frame",)], errors="ignore")
+        da_ = da_.assign_coords(time=("time", t, {"units": "s"}), frame=("time", np.arange(n)))
+        ds = da_.to_dataset(name="frames")
+        ds.attrs = {"fps": fps, "source": str(frames.attrs.get("source", ""))}
+        return ds

@@ -1,0 +1,95 @@
+"""A dataset read lazily from a Zarr store written by :func:`mmme_analysis.store.convert`."""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .._validate import check_int
+from ..errors import DataFormatError
+from ..store import STORE_FORMAT, annotations_from_xarray, read_store_attrs, trial_path
+from .base import Dataset
+
+__all__ = ["StoreDataset"]
+
+_SUMMARY = ("subject", "marker", "category", "category_name", "n_events", "n_me", "n_mae",
+            "has_video", "has_eeg", "has_peri")
+
+
+class StoreDataset(Dataset):
+    """Dataset over a ``.zarr`` store; trials open lazily (dask) and frames read one chunk."""
+
+    kind = "zarr"
+
+    def __init__(self, path):
+        path = Path(path)
+        attrs = read_store_attrs(path)
+        if attrs.get("format") != STORE_FORMAT:
+            raise DataFormatError(
+                f"{path}: not an mmme-analysis store; expected root attribute format={STORE_FORMAT!r}, "
+                f"got {attrs.get('format')!r}"
+            )
+        super().__init__(path)
+        self.attrs = attrs
+        self._annotations = None
+        self._trials = None
+
+    @property
+    def annotations(self) -> pd.DataFrame:
+        if self._annotations is None:
+            ann = self.path / "annotations"
+            self._annotations = (annotations_from_xarray(xr.open_dataset(ann, engine="zarr", consolidated=False))
+                                 if ann.exists() else pd.DataFrame())
+        return self._annotations
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        """Complete trials, read from each trial group's attributes (hidden temp groups skipped)."""
+        if self._trials is None:
+            rows = []
+            base = self.path / "trials"
+            for sub in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+                    if base.is_dir() else []:
+                for tr in sorted((p for p in sub.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
+                    meta = tr / "zarr.json"
+                    if meta.is_file():
+                        attrs = json.loads(meta.read_text()).get("attributes", {})
+                        rows.append({k: attrs.get(k) for k in _SUMMARY})
+            self._trials = pd.DataFrame(rows, columns=list(_SUMMARY))
+        return self._trials
+
+    @functools.lru_cache(maxsize=8)
+    def _open(self, subject: str, marker: int) -> xr.DataTree:
+        tree = xr.open_datatree(str(trial_path(self.path, subject, marker)), engine="zarr", chunks={},
+                                consolidated=False)
+        if "video" in tree.children:  # bulk access by one-second shards
+            fps = float(tree["video"].attrs["fps"])
+            tree["video"] = xr.DataTree(tree["video"].to_dataset().chunk({"time": max(1, int(round(fps)))}))
+        return tree
+
+    def _load_trial(self, subject: str, marker: int) -> xr.DataTree:
+        tree = self._open(subject, int(marker))
+        if "video_proxy" in tree.children:
+            tree = tree.copy()
+            del tree["video_proxy"]
+        return tree
+
+    def proxy(self, subject: str, marker: int) -> xr.Dataset:
+        """The downscaled browsing video of a trial (lazy)."""
+        subject, marker = self._check_trial(subject, marker)
+        return self._open(subject, marker)["video_proxy"].to_dataset()
+
+    def frame(self, subject: str, marker: int, index: int, *, proxy: bool = False) -> np.ndarray:
+        """One video frame (y, x, rgb) uint8, read as a single chunk (no dask graph)."""
+        import zarr
+
+        index = check_int("index", index, min_value=0)
+        group = "video_proxy" if proxy else "video"
+        arr = zarr.open_array(str(trial_path(self.path, subject, marker) / group / "frames"), mode="r")
+        if index >= arr.shape[0]:
+            raise IndexError(f"Invalid value for 'index': expected < {arr.shape[0]} frames, got {index}")
+        return np.asarray(arr[index])
