@@ -152,10 +152,11 @@ def write_trial(tree: xr.DataTree, store, subject: str, marker: int, *, proxy_si
             encoding[f"/{name}"] = enc
         nodes[f"/{name}"] = ds
     for key, ds in nodes.items():  # variable-length strings: fixed-width UTF-32 has no Zarr v3 spec
-        fixed = [k for k, v in ds.variables.items() if v.dtype.kind == "U"]
+        fixed = [k for k, v in ds.variables.items() if v.dtype.kind in "UO"]
         if fixed:
-            nodes[key] = ds.assign_coords({k: ds[k].astype(object) for k in fixed if k in ds.coords}).assign(
-                {k: ds[k].astype(object) for k in fixed if k in ds.data_vars})
+            conv = {k: ds[k].compute().astype(object) for k in fixed}
+            nodes[key] = ds.assign_coords({k: v for k, v in conv.items() if k in ds.coords}).assign(
+                {k: v for k, v in conv.items() if k in ds.data_vars})
     out = xr.DataTree.from_dict(nodes)
     out.to_zarr(str(tmp), mode="w", encoding=encoding, consolidated=False)
     _replace_dir(tmp, final)

@@ -131,7 +131,8 @@ class Dataset:
         tree = self.trial(subject, marker)
         if "eeg" not in tree.children:
             raise ValueError(f"Trial {subject}/{marker} of {self.path} has no EEG; expected an 'eeg' group")
-        eeg = tree["eeg"].to_dataset()["eeg"]
+        eeg_ds = tree["eeg"].to_dataset()
+        eeg = eeg_ds["eeg"]
         sfreq = float(tree["eeg"].attrs["sfreq"])
         t = eeg["time"].values
         data = [np.asarray(eeg.values, float)]
@@ -146,8 +147,8 @@ class Dataset:
                 types.append(PERI_MNE_TYPES.get(str(var).split("_")[0], "misc"))
         info = mne.create_info(names, sfreq, types)
         raw = mne.io.RawArray(np.concatenate(data), info, first_samp=0, verbose="error")
-        if "pos" in eeg.coords:
-            pos = eeg["pos"].values
+        if "pos" in eeg_ds.coords:
+            pos = eeg_ds["pos"].values
             ch_pos = {n: p for n, p, ty in zip(names, pos, types) if ty == "eeg" and np.all(np.isfinite(p))}
             if ch_pos:
                 raw.set_montage(mne.channels.make_dig_montage(ch_pos, coord_frame="head"), on_missing="ignore")

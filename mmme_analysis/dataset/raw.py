@@ -119,6 +119,13 @@ class _Session:
             return float(np.median(rows["onset_stamp"] - rows["onset"]))
         return None
 
+    def shown(self, path) -> str:
+        """A file's path for display: relative to the dataset, participant name replaced by the id."""
+        if path is None:
+            return ""
+        rel = Path(path).relative_to(self.folder.parent)
+        return str(rel).replace(self.folder.name, self.subject)
+
     def stimulus_markers(self) -> list[int]:
         if self.eeg_events is not None:
             ev = self.eeg_events
@@ -252,7 +259,7 @@ class RawDataset(Dataset):
                 "channel": names, "ch_type": ("channel", types), "pos": (("channel", "xyz"), pos),
                 "time": np.arange(stop - start) / sfreq + (start / sfreq - t0),
             },
-            attrs={"sfreq": float(sfreq), "units": "V", "source": str(ses.eeg_file)},
+            attrs={"sfreq": float(sfreq), "units": "V", "source": ses.shown(ses.eeg_file)},
         )
         ds["time"].attrs["units"] = "s"
         return ds
@@ -266,7 +273,7 @@ class RawDataset(Dataset):
         dev_t = fit.to_device(t0 + t) if fit is not None else t0 + t
         src_t = bio["time"].values
         ds = xr.Dataset(coords={"time": ("time", t, {"units": "s"})},
-                        attrs={"sfreq": sfreq, "source": str(ses.peri_file)})
+                        attrs={"sfreq": sfreq, "source": ses.shown(ses.peri_file)})
         for var in bio.data_vars:
             if var == "trigger":
                 continue
@@ -290,5 +297,5 @@ class RawDataset(Dataset):
         da_ = frames.drop_vars([c for c in frames.coords if c not in ("frame",)], errors="ignore")
         da_ = da_.assign_coords(time=("time", t, {"units": "s"}), frame=("time", np.arange(n)))
         ds = da_.to_dataset(name="frames")
-        ds.attrs = {"fps": fps, "source": str(frames.attrs.get("source", ""))}
+        ds.attrs = {"fps": fps, "source": ses.shown(frames.attrs.get("source"))}
         return ds

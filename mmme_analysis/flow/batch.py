@@ -1,0 +1,241 @@
+"""Flow features for many samples, in parallel with dask, and their cache in a Zarr store.
+
+A *sample* is a mapping with the two frames of one expression, ``"onset"`` and ``"apex"``
+(arrays ``(y, x)`` or ``(y, x, 3)``; NumPy, dask or xarray, read only inside the task),
+and any scalar metadata (``subject``, ``trial``, ``label`` ...) which become coordinates
+along the ``sample`` dimension of the result. :func:`mmme_analysis.training.task_samples`
+builds such samples from a dataset.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import cv2
+import numpy as np
+import xarray as xr
+
+from .._validate import check_int, check_option, check_path
+from .inputs import CHANNELS, NORMALIZE_METHODS, flow_inputs
+from .optical import FLOW_METHODS, flow_compute
+
+__all__ = ["compute_flow_features", "cache_flow", "load_flow", "sample_features"]
+
+
+def sample_features(sample: Mapping[str, Any], *, method: str = "tvl1", size: int = 28,
+                    normalize: str = "maxabs", subtract_global: bool = True,
+                    crop_face: bool = False, crop_size: int = 128,
+                    cv_threads: int | None = None) -> np.ndarray:
+    """Model input ``(3, size, size)`` of one sample (flow onset->apex, then inputs).
+
+    Parameters are those of :func:`compute_flow_features`.
+    """
+    if cv_threads is not None:
+        cv2.setNumThreads(cv_threads)
+    onset = np.asarray(sample["onset"])
+    apex = np.asarray(sample["apex"])
+    if crop_face:
+        from ..video.face import face_crop, face_detect
+
+        face = face_detect(onset)
+        onset = face_crop(onset, face, size=crop_size)
+        apex = face_crop(apex, face, size=crop_size)
+    flow = flow_compute(onset, apex, method=method)
+    return flow_inputs(flow, size=size, normalize=normalize, subtract_global=subtract_global)
+
+
+def _metadata(samples: list[Mapping[str, Any]]) -> dict[str, list]:
+    keys: list[str] = []
+    for s in samples:
+        for k, v in s.items():
+            if k not in ("onset", "apex") and k not in keys and np.ndim(v) == 0:
+                keys.append(k)
+    return {k: [s.get(k) for s in samples] for k in keys}
+
+
+def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str = "tvl1",
+                          size: int = 28, normalize: str = "maxabs",
+                          subtract_global: bool = True, crop_face: bool = False,
+                          crop_size: int = 128, client=None, n_workers: int | None = None,
+                          cv_threads: int | None = 1, progress: bool = True) -> xr.Dataset:
+    """Compute the model inputs of many samples, in parallel over samples with dask.
+
+    Parameters
+    ----------
+    samples : iterable of mapping
+        Each with ``"onset"`` and ``"apex"`` frames (same shape) and scalar metadata.
+    method : {"tvl1", "dis", "farneback"}
+        Optical-flow method (:func:`~mmme_analysis.flow.flow_compute`).
+    size : int
+        Side of the model input in pixels (28 for STSTNet, OFF-ApexNet, FR; 60 for RCN-A).
+    normalize : {"maxabs", "minmax", "zscore", "none"}
+        Per-sample normalisation (:func:`~mmme_analysis.flow.flow_normalize`).
+    subtract_global : bool
+        Remove the median (head) translation before computing strain.
+    crop_face : bool
+        Detect the face on the onset frame and crop both frames to it
+        (:func:`~mmme_analysis.video.face_detect`, ``crop_size`` pixels) first.
+    client : distributed.Client, optional
+        Run on this dask.distributed cluster; otherwise dask's local threaded scheduler
+        (OpenCV releases the GIL) with ``n_workers`` threads (default: CPU count).
+    n_workers : int, optional
+        Threads of the local scheduler (ignored with a client).
+    cv_threads : int or None
+        OpenCV's own thread count inside each task (default 1, avoiding
+        oversubscription; restored afterwards on the local scheduler). None leaves it.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        Variable ``flow_inputs`` (sample, channel, y, x) float32 with ``channel`` =
+        ``("u", "v", "strain")``, one coordinate along ``sample`` per metadata key, and
+        attrs ``flow_method``, ``size``, ``normalize``, ``subtract_global``, ``crop_face``.
+    """
+    import dask
+    from tqdm.auto import tqdm
+
+    check_option("method", method, FLOW_METHODS)
+    check_option("normalize", normalize, NORMALIZE_METHODS)
+    size = check_int("size", size, min_value=4)
+    if n_workers is not None:
+        n_workers = check_int("n_workers", n_workers, min_value=1)
+    samples = list(samples)
+    if not samples:
+        raise ValueError("Invalid value for 'samples': expected at least one sample, got []")
+    for i, s in enumerate(samples):
+        if not isinstance(s, Mapping) or "onset" not in s or "apex" not in s:
+            raise ValueError(
+                f"Invalid value for 'samples[{i}]': expected a mapping with 'onset' and "
+                f"'apex' frames, got {type(s).__name__}"
+            )
+    kw = dict(method=method, size=size, normalize=normalize, subtract_global=subtract_global,
+              crop_face=crop_face, crop_size=crop_size, cv_threads=cv_threads)
+    tasks = [dask.delayed(sample_features, pure=True)(s, **kw) for s in samples]
+    bar = tqdm(total=len(tasks), desc=f"flow ({method})", disable=not progress)
+    try:
+        if client is not None:
+            from distributed import as_completed
+
+            futures = client.compute(tasks)
+            for _ in as_completed(futures):
+                bar.update(1)
+            results = client.gather(futures)
+        else:
+            from dask.callbacks import Callback
+
+            keys = {t.key for t in tasks}
+
+            class _Tick(Callback):
+                def _posttask(self, key, result, dsk, state, id):
+                    if key in keys:
+                        bar.update(1)
+
+            old = cv2.getNumThreads()
+            try:
+                with _Tick():
+                    results = dask.compute(*tasks, scheduler="threads", num_workers=n_workers)
+            finally:
+                cv2.setNumThreads(old)
+    finally:
+        bar.close()
+    data = np.stack(results).astype(np.float32)
+    coords: dict[str, Any] = {"sample": np.arange(len(samples)), "channel": list(CHANNELS)}
+    for k, v in _metadata(samples).items():
+        coords[k] = ("sample", np.asarray(v, dtype=object if any(x is None for x in v) else None))
+    return xr.Dataset(
+        {"flow_inputs": (("sample", "channel", "y", "x"), data)},
+        coords=coords,
+        attrs=dict(flow_method=method, size=size, normalize=normalize,
+                   subtract_global=int(subtract_global), crop_face=int(crop_face)),
+    )
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise ValueError(
+            f"Invalid value for 'name': expected a non-empty name without '/', got {name!r}"
+        )
+    return name
+
+
+def cache_flow(features: xr.Dataset, store_path, name: str) -> Path:
+    """Write flow features into group ``features/<name>`` of a Zarr store, atomically.
+
+    The dataset is written to a temporary folder beside the target (same file system) and
+    moved in place with :func:`os.replace`; an older group of the same name is replaced
+    only once the new one is complete. The store (and its ``features`` group) is created
+    when missing. Independent of the lead's store code: it only touches ``features/<name>``.
+
+    Parameters
+    ----------
+    features : xarray.Dataset
+        E.g. the result of :func:`compute_flow_features`.
+    store_path : str or path-like
+        Zarr store folder (``*.zarr``).
+    name : str
+        Group name under ``features/`` (no ``/``).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder of the written group.
+    """
+    import zarr
+
+    if not isinstance(features, xr.Dataset):
+        raise TypeError(
+            f"Invalid value for 'features': expected an xarray.Dataset, got {type(features).__name__}"
+        )
+    name = _check_name(name)
+    store = check_path("store_path", store_path, must_exist=False)
+    if store.exists() and not store.is_dir():
+        raise ValueError(f"Invalid value for 'store_path': expected a Zarr folder, got {str(store)!r}")
+    zarr.open_group(str(store), mode="a")
+    zarr.open_group(str(store), mode="a", path="features")
+    parent = store / "features"
+    final = parent / name
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=parent))
+    try:
+        ds = features.copy()
+        for k in list(ds.coords):  # strings as variable-length UTF-8 (a Zarr v3 spec type)
+            if ds[k].dtype == object or ds[k].dtype.kind == "U":
+                ds[k] = ds[k].copy(data=np.array([str(v) for v in ds[k].values.ravel()],
+                                                 dtype=object).reshape(ds[k].shape))
+        ds.to_zarr(str(tmp), mode="w", consolidated=False)
+        if final.exists():
+            old = parent / f".old-{name}-{uuid.uuid4().hex}"
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def load_flow(store_path, name: str) -> xr.Dataset:
+    """Load flow features cached by :func:`cache_flow` (into memory).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the store or the group ``features/<name>`` does not exist.
+    """
+    name = _check_name(name)
+    store = check_path("store_path", store_path, kind="dir")
+    group = store / "features" / name
+    if not group.is_dir():
+        raise FileNotFoundError(
+            f"Invalid value for 'name': expected a cached feature group, got {name!r} "
+            f"(no features/{name} in {str(store)!r})"
+        )
+    with xr.open_zarr(str(store), group=f"features/{name}", consolidated=False) as ds:
+        return ds.load()

@@ -1,0 +1,26 @@
+"""Paper statistics: AU table, emotion distributions, durations, ME-physiology tests.
+
+Published reference figures live in :mod:`mmme_analysis.stats.published` and are only
+shown beside computed values, in columns labelled ``published``.
+"""
+from .au import au_table
+from .correlate import correlate
+from .distributions import emotion_counts, subject_counts
+from .durations import duration_comparison, duration_samples, duration_summary, duration_test
+from .me_ecg import compare_moments, eta_curve, moment_effect_size, moment_mixedlm, moment_permutation_test
+
+__all__ = [
+    "au_table",
+    "emotion_counts",
+    "subject_counts",
+    "duration_samples",
+    "duration_summary",
+    "duration_comparison",
+    "duration_test",
+    "moment_mixedlm",
+    "moment_permutation_test",
+    "moment_effect_size",
+    "compare_moments",
+    "eta_curve",
+    "correlate",
+]
