@@ -111,11 +111,11 @@ def _proxy(frames: xr.DataArray, max_side: int) -> xr.DataArray:
     return xr.DataArray(data, dims=frames.dims, coords={k: v for k, v in frames.coords.items() if "time" in v.dims})
 
 
-def _summary(tree: xr.DataTree, rows: pd.Series | None) -> dict:
-    attrs = dict(tree.attrs)
-    for k in ("video", "eeg", "peri"):
-        attrs[f"has_{k}"] = k in tree.children
-    return attrs
+def _video_codec():
+    """Blosc-LZ4 with bit shuffle: smaller and ~2x faster to read than zstd on face video."""
+    from zarr.codecs import BloscCodec
+
+    return [BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")]
 
 
 def write_trial(tree: xr.DataTree, store, subject: str, marker: int, *, proxy_side: int = 128,
@@ -135,10 +135,11 @@ def write_trial(tree: xr.DataTree, store, subject: str, marker: int, *, proxy_si
             frames = ds["frames"].chunk({"time": sec, "y": -1, "x": -1, "rgb": -1})
             ds = ds.assign(frames=frames)
             n, h, w, c = frames.shape
-            encoding["/video"] = {"frames": {"chunks": (1, h, w, c), "shards": (sec, h, w, c)}}
+            encoding["/video"] = {"frames": {"chunks": (1, h, w, c), "shards": (sec, h, w, c),
+                                             "compressors": _video_codec()}}
             prox = _proxy(frames, proxy_side)
             nodes["/video_proxy"] = xr.Dataset({"frames": prox}, attrs={"fps": fps, "proxy_of": "video"})
-            encoding["/video_proxy"] = {"frames": {"chunks": (sec,) + prox.shape[1:]}}
+            encoding["/video_proxy"] = {"frames": {"chunks": (sec,) + prox.shape[1:], "compressors": _video_codec()}}
         elif name in ("eeg", "peri"):
             sfreq = float(ds.attrs["sfreq"])
             sec = max(1, int(round(sfreq)))

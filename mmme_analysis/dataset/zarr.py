@@ -64,12 +64,20 @@ class StoreDataset(Dataset):
 
     @functools.lru_cache(maxsize=8)
     def _open(self, subject: str, marker: int) -> xr.DataTree:
-        tree = xr.open_datatree(str(trial_path(self.path, subject, marker)), engine="zarr", chunks={},
-                                consolidated=False)
-        if "video" in tree.children:  # bulk access by one-second shards
-            fps = float(tree["video"].attrs["fps"])
-            tree["video"] = xr.DataTree(tree["video"].to_dataset().chunk({"time": max(1, int(round(fps)))}))
-        return tree
+        """Open a trial lazily: each group on its own, video in one-second (shard) dask chunks."""
+        path = trial_path(self.path, subject, marker)
+        root = json.loads((path / "zarr.json").read_text())
+        nodes = {"/": xr.Dataset(attrs=root.get("attributes", {}))}
+        for group in ("video", "video_proxy", "eeg", "peri", "events"):
+            if not (path / group / "zarr.json").is_file():
+                continue
+            chunks = {}
+            if group.startswith("video"):
+                fps = json.loads((path / group / "zarr.json").read_text())["attributes"]["fps"]
+                chunks = {"time": max(1, int(round(float(fps))))}
+            nodes[f"/{group}"] = xr.open_dataset(str(path), group=group, engine="zarr", chunks=chunks,
+                                                 consolidated=False)
+        return xr.DataTree.from_dict(nodes)
 
     def _load_trial(self, subject: str, marker: int) -> xr.DataTree:
         tree = self._open(subject, int(marker))
