@@ -1,9 +1,11 @@
 """Trial videos (``.avi``) and XIMEA frame folders (``.tif``), read lazily into xarray.
 
-Videos are written losslessly with the FFV1 codec in an AVI container through OpenCV's
-FFmpeg backend (``cv2.VideoWriter_fourcc(*"FFV1")``): the frames read back bit-exact, and
-FFV1 is intra-only, so seeking to any frame with ``CAP_PROP_POS_FRAMES`` is exact. The
-FFV1 writer needs even frame heights and widths.
+Videos are written losslessly with the HuffYUV codec (RGB) in an AVI container through
+OpenCV's FFmpeg backend (``cv2.VideoWriter_fourcc(*"HFYU")``): the frames read back
+bit-exact, and HuffYUV is intra-only, so seeking to any frame with ``CAP_PROP_POS_FRAMES``
+is exact. (FFV1 is also lossless and ~25 % smaller, but was 5x slower to write and read on
+these machines: 3.3 vs 0.6 ms per 160x136 frame.) The writer needs even frame heights and
+widths.
 
 Readers return :class:`xarray.DataArray` objects with dims ``(time, y, x, rgb)`` (uint8
 RGB) backed by dask arrays: nothing is decoded until ``.compute()`` (or ``.values``), and
@@ -24,7 +26,7 @@ from ..errors import DataFormatError
 
 __all__ = ["write_video", "read_video", "read_frame", "write_frames", "read_frames"]
 
-_FOURCC = "FFV1"
+_FOURCC = "HFYU"
 _CHUNK_BYTES = 128 * 2**20  # upper bound on the decoded size of one dask chunk
 _FRAME_SUFFIXES = (".tif", ".tiff")
 _FRAME_PATTERN = "YYYY-MM-DD-hh-mm-ss-ms-us-marker.tif"
@@ -64,7 +66,7 @@ def _open_capture(path: Path):
         cap.release()
         raise DataFormatError(
             f"Cannot decode video file {path}: expected a video that OpenCV/FFmpeg can read "
-            f"(e.g. an FFV1 .avi written by write_video)"
+            f"(e.g. a lossless .avi written by write_video)"
         )
     return cap
 
@@ -184,7 +186,7 @@ def _dask_frames(lazy: _LazyFrames, chunk: int, token_parts):
 
 
 def write_video(path, frames, fps) -> Path:
-    """Write frames to a lossless FFV1 ``.avi`` video, atomically.
+    """Write frames to a lossless (HuffYUV) ``.avi`` video, atomically.
 
     Parameters
     ----------
@@ -192,7 +194,7 @@ def write_video(path, frames, fps) -> Path:
         Output ``.avi`` file (its folder must exist). An existing file is replaced.
     frames : array-like
         ``(n_frames, height, width, 3)`` uint8 RGB (numpy, dask or xarray); height and
-        width must be even (FFV1 writer).
+        width must be even (lossless writer).
     fps : float
         Frame rate in frames/s (required).
 
@@ -205,7 +207,7 @@ def write_video(path, frames, fps) -> Path:
     -----
     The video is written to a hidden temporary file in the same folder (keeping the
     ``.avi`` suffix so OpenCV picks the AVI container) and moved into place with
-    :func:`os.replace`. FFV1 is lossless: :func:`read_video` returns the same bytes.
+    :func:`os.replace`. HuffYUV is lossless: :func:`read_video` returns the same bytes.
     """
     path = check_path("path", path, must_exist=False)
     if path.suffix.lower() != ".avi":
@@ -217,7 +219,7 @@ def write_video(path, frames, fps) -> Path:
     n, h, w = (int(s) for s in arr.shape[:3])
     if h % 2 or w % 2:
         raise ValueError(
-            f"Invalid value for 'frames': expected an even height and width (FFV1 writer), "
+            f"Invalid value for 'frames': expected an even height and width (lossless writer), "
             f"got {h} x {w}"
         )
     tmp = _tmp_name(path)
