@@ -27,15 +27,15 @@ def slice_time(tree: xr.DataTree, t0: float, t1: float) -> xr.DataTree:
         i0, i1 = np.searchsorted(t, t0, side="left"), np.searchsorted(t, t1, side="left")
         return ds.isel(time=slice(int(i0), int(i1)))
 
-    out = tree.copy()
-    for node in out.subtree:
-        if node.has_data and "time" in node.dataset.dims:
-            node.dataset = cut(node.to_dataset(inherit=False))
-    if "events" in out.children:
-        ev = out["events"].to_dataset()
-        if ev.sizes.get("event", 0):
-            keep = (ev["offset"].values >= t0) & (ev["onset"].values < t1)
-            out["events"] = xr.DataTree(ev.isel(event=np.flatnonzero(keep)))
+    nodes = {}
+    for node in tree.subtree:
+        ds = node.to_dataset(inherit=False)
+        if node.path == "/events" and ds.sizes.get("event", 0):
+            keep = (ds["offset"].values >= t0) & (ds["onset"].values < t1)
+            ds = ds.isel(event=np.flatnonzero(keep))
+        nodes[node.path] = cut(ds)
+    out = xr.DataTree.from_dict(nodes)
+    out.attrs = dict(tree.attrs)
     return out
 
 
