@@ -36,9 +36,26 @@ STORE_VERSION = 1
 _TUPLE_COLUMNS = ("aus", "au_codes")
 
 
-def trial_path(store: Path, subject: str, marker: int) -> Path:
-    """Folder of one trial group inside a store."""
+def trial_path(store: Path, subject: str, marker) -> Path:
+    """Folder of one trial group inside a store.
+
+    ``marker`` is the stimulus marker (int), or, for datasets without markers (video-only
+    public datasets, see :mod:`mmme_analysis.dataset.imageseq`), the clip id (str).
+    """
+    if isinstance(marker, str):  # clip id of a dataset without markers
+        if not marker or marker.startswith(".") or "/" in marker or "\\" in marker:
+            raise ValueError(f"Invalid value for 'marker': expected a stimulus marker or a clip id usable as a "
+                             f"folder name, got {marker!r}")
+        return Path(store) / "trials" / subject / marker
     return Path(store) / "trials" / subject / str(int(marker))
+
+
+def _trial_keys(trials: pd.DataFrame) -> list:
+    """Store key of each trial: its marker, or its clip id (``trial`` column) for datasets
+    whose trials have no marker (``marker == -1``: CASME II, SAMM, CAS(ME)^2/^3)."""
+    if "trial" in trials and len(trials) and (trials["marker"].astype(int) < 0).all():
+        return [str(t) for t in trials["trial"]]
+    return [int(m) for m in trials["marker"]]
 
 
 def annotations_to_xarray(df: pd.DataFrame) -> xr.Dataset:
@@ -176,9 +193,10 @@ def _source(raw_dir: str):
     return open_dataset(raw_dir)
 
 
-def _convert_one(raw_dir: str, store: str, subject: str, marker: int, proxy_side: int) -> tuple[str, int]:
+def _convert_one(raw_dir: str, store: str, subject: str, marker, proxy_side: int) -> tuple[str, int]:
     src = _source(raw_dir)
-    row = src.trials[(src.trials["subject"] == subject) & (src.trials["marker"] == marker)].iloc[0]
+    key = "trial" if isinstance(marker, str) else "marker"  # clip id for datasets without markers
+    row = src.trials[(src.trials["subject"] == subject) & (src.trials[key] == marker)].iloc[0]
     summary = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.to_dict().items()}
     with xr.set_options(keep_attrs=True):
         write_trial(src.trial(subject, marker), store, subject, marker, proxy_side=proxy_side, summary=summary)
@@ -192,7 +210,8 @@ def convert(raw_dir, store, *, workers: int | None = None, overwrite: bool = Fal
     Parameters
     ----------
     raw_dir : path-like
-        Raw MMME-layout folder (opened read-only).
+        Raw MMME-layout folder, or a video-only dataset folder (CASME II, SAMM, ...; see
+        :class:`~mmme_analysis.dataset.imageseq.ImageSequenceDataset`), opened read-only.
     store : path-like
         Target ``.zarr`` folder; created if needed. Complete trials already in it are skipped.
     workers : int, optional
@@ -218,15 +237,17 @@ def convert(raw_dir, store, *, workers: int | None = None, overwrite: bool = Fal
     src = _source(str(raw_dir))
     store.mkdir(parents=True, exist_ok=True)
     root = zarr.open_group(str(store), mode="a", zarr_format=3)
-    root.attrs.update({"format": STORE_FORMAT, "version": STORE_VERSION, "source": str(raw_dir)})
+    keys = _trial_keys(src.trials)
+    # trial_key: how trial groups are named (markers, or clip ids for datasets without markers)
+    root.attrs.update({"format": STORE_FORMAT, "version": STORE_VERSION, "source": str(raw_dir),
+                       "trial_key": "trial" if keys and isinstance(keys[0], str) else "marker"})
     # the annotation table, atomically
     ann_tmp = store / f".annotations.tmp-{uuid.uuid4().hex[:8]}"
     annotations_to_xarray(src.annotations).to_zarr(str(ann_tmp), mode="w", consolidated=False)
     _replace_dir(ann_tmp, store / "annotations")
     _ensure_groups(store, "trials")
 
-    todo = [(s, int(m)) for s, m in zip(src.trials["subject"], src.trials["marker"])
-            if overwrite or not trial_complete(store, s, m)]
+    todo = [(s, m) for s, m in zip(src.trials["subject"], keys) if overwrite or not trial_complete(store, s, m)]
     bar = tqdm(total=len(todo), desc="convert", unit="trial", disable=not progress)
     if workers:
         from dask.distributed import Client, LocalCluster, as_completed
