@@ -98,7 +98,7 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
         attrs ``flow_method``, ``size``, ``normalize``, ``subtract_global``, ``crop_face``.
     """
     import dask
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     check_option("method", method, FLOW_METHODS)
     check_option("normalize", normalize, NORMALIZE_METHODS)

@@ -69,7 +69,7 @@ class RCNA(nn.Module):
 
     input_size = 60
 
-    def __init__(self, n_classes: int, in_channels: int = 3, width: int = 32,
+    def __init__(self, n_classes: int, in_channels: int = 3, width: int = 16,
                  n_blocks: int = 2, n_iter: int = 2):
         super().__init__()
         self.stem = nn.Sequential(

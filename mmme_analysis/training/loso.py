@@ -256,7 +256,7 @@ def loso_validate(X, y, subjects, model="ststnet", *, config: TrainConfig = Trai
     LOSOResult
     """
     import torch
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     a = _as_array(X)
     codes, labels = _encode(y, labels)

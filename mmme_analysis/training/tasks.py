@@ -167,7 +167,9 @@ def task_samples(dataset, task: MERTask, *, estimate_missing_apex: bool = True) 
                         "expected apex (s) or apex_frame"
                     )
                 off = locate(row, "offset") if "offset" in row else None
-                stop = off if off is not None and off > on else min(on + int(0.5 * len(times) / max(times[-1] - times[0], 1e-9)), len(times) - 1)
+                if off is None or off <= on:  # search the ME duration limit, 0.5 s
+                    off = _nearest(times, times[on] + 0.5)
+                stop = max(off, min(on + 1, len(times) - 1))
                 clip = np.asarray(video.isel(time=slice(on, stop + 1)).values)
                 ap = on + estimate_apex(clip)
                 estimated = True
