@@ -1,5 +1,5 @@
 """EEG pipeline on MNE: preprocessing, epochs, band power and differential entropy."""
-from .epochs import eeg_epochs, eeg_event_epochs
+from .epochs import eeg_epochs, eeg_event_epochs, eeg_window_epochs
 from .features import BANDS, eeg_band_power, eeg_differential_entropy, eeg_psd
 from .preprocessing import eeg_filter, eeg_ica, eeg_preprocess, eeg_resample, eeg_to_raw
 
@@ -12,6 +12,7 @@ __all__ = [
     "eeg_preprocess",
     "eeg_epochs",
     "eeg_event_epochs",
+    "eeg_window_epochs",
     "eeg_psd",
     "eeg_band_power",
     "eeg_differential_entropy",

@@ -7,7 +7,7 @@ import xarray as xr
 
 from .._validate import check_option
 
-__all__ = ["eeg_epochs", "eeg_event_epochs"]
+__all__ = ["eeg_epochs", "eeg_event_epochs", "eeg_window_epochs"]
 
 
 def eeg_epochs(raw, times, *, tmin: float = -0.5, tmax: float = 1.0, tstart: float = 0.0, event_id: int = 1,
@@ -94,3 +94,41 @@ def eeg_event_epochs(raw, events, *, anchor: str = "apex", kinds=("micro",), tmi
         raise ValueError(f"Invalid value for 'kinds': expected kinds present in 'events', got {tuple(kinds)!r}")
     return eeg_epochs(raw, ev[anchor].to_numpy(float), tmin=tmin, tmax=tmax, tstart=tstart, baseline=baseline,
                       metadata=ev.reset_index(drop=True), picks=picks)
+
+
+def eeg_window_epochs(raw, start: float, stop: float, *, duration: float = 1.0, overlap: float = 0.0,
+                      tstart: float = 0.0, picks="eeg"):
+    """Fixed-length epochs tiling a window of the trial (e.g. a baseline or the whole trial).
+
+    Parameters
+    ----------
+    raw : mne.io.Raw
+        Continuous EEG of the trial.
+    start, stop : float
+        Window on the trial axis (s); epochs ``[t, t + duration)`` with ``t`` from
+        ``start`` in steps of ``duration - overlap`` while ``t + duration <= stop``.
+    duration, overlap : float
+        Epoch length and overlap (s).
+    tstart : float
+        Trial-axis time (s) of the raw's first sample.
+
+    Returns
+    -------
+    mne.Epochs
+        ``tmin = 0``; metadata column ``start`` (s on the trial axis).
+    """
+    from .._validate import check_positive
+
+    duration = check_positive("duration", duration)
+    overlap = check_positive("overlap", overlap, allow_zero=True)
+    if overlap >= duration:
+        raise ValueError(f"Invalid value for 'overlap': expected a value < duration ({duration}), got {overlap!r}")
+    if stop - start < duration:
+        raise ValueError(f"Invalid value for 'stop': expected a window of at least duration ({duration} s) after "
+                         f"start ({start}), got {stop!r}")
+    step = duration - overlap
+    n = int(np.floor((stop - start - duration) / step + 1e-9)) + 1
+    starts = start + step * np.arange(n)
+    sfreq = raw.info["sfreq"]
+    return eeg_epochs(raw, starts, tmin=0.0, tmax=duration - 1.0 / sfreq, tstart=tstart,
+                      metadata=pd.DataFrame({"start": starts}), picks=picks)

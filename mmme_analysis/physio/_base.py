@@ -13,7 +13,7 @@ import xarray as xr
 
 from .._validate import check_sfreq
 
-__all__ = ["as_signal", "to_dataset", "peaks_to_times"]
+__all__ = ["as_signal", "to_dataset", "peaks_to_times", "slope"]
 
 
 def as_signal(x, sfreq=None, *, name: str = "signal"):

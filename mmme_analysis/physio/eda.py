@@ -23,7 +23,9 @@ def eda_process(eda, sfreq=None, *, method: str = "highpass") -> xr.Dataset:
     NeuroKit2's ``eda_clean`` (3 Hz low-pass), ``eda_phasic`` and ``eda_peaks``
     (method ``neurokit``, minimum amplitude 10 % of the largest SCR) are applied to the
     signal in microsiemens; outputs are returned in the input's unit (siemens in the
-    trial tree).
+    trial tree). The input is taken as siemens when its ``units`` attr is ``"S"`` or, for
+    a plain array, when its median magnitude is below 1e-3; otherwise it is used as is
+    (e.g. already in microsiemens, or arbitrary units).
 
     Parameters
     ----------

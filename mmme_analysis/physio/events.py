@@ -134,7 +134,7 @@ def _events_frame(events) -> pd.DataFrame:
         df["kind"] = "micro"
     if "event" not in df:
         df["event"] = np.arange(len(df))
-    df["offset"] = df["offset"].fillna(df["apex"])
+    df["offset"] = df["offset"].fillna(df["apex"]).fillna(df["onset"])
     return df.reset_index(drop=True)
 
 
@@ -193,7 +193,7 @@ def event_features(
     variables=None,
     windows: Mapping | None = None,
     n_non_me: int = 1,
-    min_distance: float = 2.0,
+    min_distance: float = 3.0,
 ) -> pd.DataFrame:
     """Event-locked features of one trial at MEs and matched non-ME moments.
 
@@ -224,7 +224,9 @@ def event_features(
         Matched non-ME moments per ME (>= 0).
     min_distance : float
         Minimum distance (s) between a non-ME moment's [onset, offset] and any annotated
-        expression.
+        expression. Heart-rate and skin-conductance responses last a few seconds, so a
+        distance shorter than ~3 s lets non-ME moments fall on the tail of an ME's
+        response (biasing the comparison).
 
     Returns
     -------
@@ -267,7 +269,16 @@ def event_features(
     step = max(float(np.median(np.diff(time))) if time.size > 1 else 0.01, 0.01)
 
     rows = []
+    ev = ev[ev["onset"].notna()]
     targets = ev[ev["kind"].isin(kinds)]
+    if targets["apex"].isna().any():
+        warnings.warn(
+            f"event_features: subject {subject!r} trial {trial!r}: skipped {int(targets['apex'].isna().sum())} "
+            "event(s) without a coded apex",
+            MMMEWarning,
+            stacklevel=2,
+        )
+        targets = targets[targets["apex"].notna()]
     for _, e in targets.iterrows():
         base = {"subject": subject, "trial": trial, "event": e["event"]}
         for extra in ("emotion", "emotion3", "kind"):

@@ -5,7 +5,7 @@ shown beside computed values, in columns labelled ``published``.
 """
 from .au import au_table
 from .correlate import correlate
-from .distributions import emotion_counts, subject_counts
+from .distributions import emotion_counts, subject_counts, subject_emotion_counts
 from .durations import duration_comparison, duration_samples, duration_summary, duration_test
 from .me_ecg import compare_moments, eta_curve, moment_effect_size, moment_mixedlm, moment_permutation_test
 
@@ -13,6 +13,7 @@ __all__ = [
     "au_table",
     "emotion_counts",
     "subject_counts",
+    "subject_emotion_counts",
     "duration_samples",
     "duration_summary",
     "duration_comparison",

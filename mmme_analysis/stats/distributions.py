@@ -9,7 +9,7 @@ from ..io.labels import EMOTION3_CLASSES, EMOTIONS_7
 from ._common import check_annotations
 from .published import MMME_ME_EMOTIONS
 
-__all__ = ["emotion_counts", "subject_counts"]
+__all__ = ["emotion_counts", "subject_counts", "subject_emotion_counts"]
 
 
 def emotion_counts(annotations: pd.DataFrame, *, classes: str = "emotion", published: bool = True) -> pd.DataFrame:
@@ -71,3 +71,33 @@ def subject_counts(annotations: pd.DataFrame) -> pd.DataFrame:
     out["n_trials"] = ann.groupby("subject")["trial"].nunique().reindex(out.index).fillna(0).astype(int)
     out.index.name = "subject"
     return out
+
+
+def subject_emotion_counts(annotations: pd.DataFrame, *, classes: str = "emotion", kind: str | None = "micro") -> pd.DataFrame:
+    """Expressions per subject and emotion class.
+
+    Parameters
+    ----------
+    annotations : pandas.DataFrame
+        The table of :func:`mmme_analysis.read_coding_file`.
+    classes : str
+        ``"emotion"`` or ``"emotion3"``.
+    kind : str | None
+        ``"micro"`` (default), ``"macro"`` or ``None`` (both).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``subject``, one column per class (the canonical order first), counts.
+    """
+    check_option("classes", classes, ("emotion", "emotion3"))
+    check_option("kind", kind, ("micro", "macro", None))
+    ann = check_annotations(annotations, ("subject", "kind", classes))
+    if kind is not None:
+        ann = ann[ann["kind"] == kind]
+    labels = ann[classes].astype(object).where(ann[classes].notna(), "(none)")
+    order = list(EMOTIONS_7 if classes == "emotion" else EMOTION3_CLASSES)
+    cols = order + sorted(set(labels) - set(order))
+    tab = pd.crosstab(ann["subject"], labels).reindex(columns=cols).fillna(0).astype(int)
+    tab.columns.name = classes
+    return tab

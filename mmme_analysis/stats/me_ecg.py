@@ -54,6 +54,11 @@ def moment_mixedlm(df: pd.DataFrame, feature: str) -> dict:
     d = _check_frame(df, feature).rename(columns={feature: "y"})
     d = d.assign(is_me=(d["moment"] == "me").astype(float))
     out = {"n_me": int(d["is_me"].sum()), "n_non_me": int((1 - d["is_me"]).sum()), "n_subjects": int(d["subject"].nunique())}
+    # fit on the standardised feature (features range from 1e-8 S to 1e3 ms), rescale after
+    center, scale = float(d["y"].mean()), float(d["y"].std(ddof=1))
+    if not np.isfinite(scale) or scale == 0:
+        raise ValueError(f"Invalid value for 'df': expected {feature!r} to vary, got a constant")
+    d["y"] = (d["y"] - center) / scale
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if out["n_subjects"] >= 2:
@@ -68,15 +73,15 @@ def moment_mixedlm(df: pd.DataFrame, feature: str) -> dict:
                     break
             if res is None:
                 raise np.linalg.LinAlgError(f"MixedLM for {feature!r} could not be fitted (singular design)")
-            group_var = float(np.asarray(res.cov_re)[0, 0])
+            group_var = float(np.asarray(res.cov_re)[0, 0]) * scale**2
             converged = bool(res.converged)
         else:  # one subject: ordinary least squares
             res = smf.ols("y ~ is_me", d).fit()
             group_var, converged = 0.0, True
-    ci = np.asarray(res.conf_int())[list(res.params.index).index("is_me")]
+    ci = np.asarray(res.conf_int())[list(res.params.index).index("is_me")] * scale
     out.update(
-        estimate=float(res.params["is_me"]),
-        se=float(res.bse["is_me"]),
+        estimate=float(res.params["is_me"]) * scale,
+        se=float(res.bse["is_me"]) * scale,
         ci_low=float(ci[0]),
         ci_high=float(ci[1]),
         z=float(res.tvalues["is_me"]),
@@ -177,7 +182,7 @@ def moment_effect_size(
     a = d.loc[d["moment"] == "me", feature].to_numpy(float)
     b = d.loc[d["moment"] == "non_me", feature].to_numpy(float)
     g = float(_hedges_g(a, b))
-    if a.size < 2 or b.size < 2:
+    if a.size < 2 or b.size < 2 or not np.isfinite(g):
         return {"g": g, "g_ci_low": np.nan, "g_ci_high": np.nan}
     res = bootstrap((a, b), _hedges_g, vectorized=True, n_resamples=n_resamples, method="percentile",
                     confidence_level=confidence_level, rng=rng)
@@ -216,7 +221,9 @@ def compare_moments(
         One row per feature: ``feature``, ``modality``, ``mean_me``, ``mean_non_me``,
         the :func:`moment_mixedlm` columns (``estimate``, ``se``, ``ci_low``, ``ci_high``,
         ``z``, ``p``, ...), ``p_perm``, ``g``, ``g_ci_low``, ``g_ci_high``, ``q``
-        (FDR-adjusted mixed-model p) and ``reject``; sorted as ``features``.
+        (FDR-adjusted mixed-model p) and ``reject``; sorted as ``features``. A feature
+        without variance, or without finite ME or non-ME values, gets NaN test results
+        (and counts as p = 1 in the FDR step).
     """
     from statsmodels.stats.multitest import multipletests
 
@@ -224,16 +231,22 @@ def compare_moments(
         prefixes = ("ECG_", "PPG_", "EDA_", "RSP_", "SKT_", "HRV_")
         features = [c for c in df.columns if c.startswith(prefixes) and not c.endswith("_trialmean")
                     and pd.api.types.is_numeric_dtype(df[c])]
+    nan_test = dict(estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, z=np.nan, p=np.nan, group_var=np.nan,
+                    converged=False, p_perm=np.nan, g=np.nan, g_ci_low=np.nan, g_ci_high=np.nan)
     rows = []
     for f in features:
-        d = _check_frame(df, f)
-        row = {
-            "feature": f,
-            "modality": f.split("_", 1)[0],
-            "mean_me": float(d.loc[d["moment"] == "me", f].mean()),
-            "mean_non_me": float(d.loc[d["moment"] == "non_me", f].mean()),
-        }
-        row.update(moment_mixedlm(d, f))
+        row = {"feature": f, "modality": f.split("_", 1)[0]}
+        try:
+            d = _check_frame(df, f)
+        except ValueError:  # no finite ME or no finite non-ME values (e.g. rate of a too-short trial)
+            rows.append(dict(row, mean_me=np.nan, mean_non_me=np.nan, n_me=0, n_non_me=0, **nan_test))
+            continue
+        row.update(mean_me=float(d.loc[d["moment"] == "me", f].mean()),
+                   mean_non_me=float(d.loc[d["moment"] == "non_me", f].mean()))
+        try:
+            row.update(moment_mixedlm(d, f))
+        except (ValueError, np.linalg.LinAlgError):  # constant or unfittable feature: no test
+            row.update({k: v for k, v in nan_test.items() if k not in ("p_perm", "g", "g_ci_low", "g_ci_high")})
         row["p_perm"] = moment_permutation_test(d, f, rng=rng, n_permutations=n_permutations)["p"]
         row.update(moment_effect_size(d, f, rng=rng, n_resamples=n_resamples))
         rows.append(row)
