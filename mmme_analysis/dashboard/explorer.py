@@ -61,7 +61,8 @@ _DISPLAY_UNITS = {"V": (1e3, "mV"), "S": (1e6, "µS"), "degC": (1.0, "°C")}
 _BORDER_LEFT = 90
 #: Peripheral signals shown by default (others can be ticked in the sidebar).
 _DEFAULT_PERI = ("ECG", "PPG", "RSP", "EDA", "SKT")
-_CURSOR = dict(line_color="#d00000", line_width=1.5, line_dash="solid")
+# level "overlay": moving the cursor repaints only the overlay canvas, not the traces
+_CURSOR = dict(line_color="#d00000", line_width=1.5, line_dash="solid", level="overlay")
 
 
 def _color(emotion) -> str:
@@ -97,11 +98,11 @@ class Explorer(pn.viewable.Viewer):
     gain = param.Number(default=1.0, bounds=(0.1, 20.0), step=0.1, doc="EEG display gain.")
     highpass = param.Number(default=None, allow_None=True, bounds=(0, None), doc="Band-pass low edge (Hz).")
     lowpass = param.Number(default=None, allow_None=True, bounds=(0, None), doc="Band-pass high edge (Hz).")
-    notch = param.Selector(default=None, objects={"off": None, "50 Hz": 50.0, "60 Hz": 60.0},
-                           doc="Line-noise notch (Hz).")
+    notch = param.Selector(default=0.0, objects={"off": 0.0, "50 Hz": 50.0, "60 Hz": 60.0},
+                           doc="Line-noise notch (Hz); 0 is off.")
     peri = param.ListSelector(default=[], objects=[], doc="Peripheral signals shown.")
-    prediction_source = param.Selector(default=None, objects=[None], allow_None=True,
-                                       doc="Prediction CSV shown (see mmme_analysis.dashboard.store).")
+    prediction_source = param.Selector(default="", objects={"(none)": ""},
+                                       doc="Prediction CSV shown, '' for none (see mmme_analysis.dashboard.store).")
     prediction_dirs = param.List(default=[], item_type=(str, Path), doc="Folders searched for prediction CSVs.")
     plot_width = param.Integer(default=900, bounds=(200, 4000), doc="Width of the plots (pixels).")
     status = param.String(default="", doc="Last error or warning shown to the user.")
@@ -145,13 +146,13 @@ class Explorer(pn.viewable.Viewer):
         root = getattr(self.dataset, "path", None)
         if root is not None:
             dirs.append(Path(root) / "predictions")
-        objects = {"(none)": None}
+        objects = {"(none)": ""}
         for d in dirs:
             if d.is_dir():
                 for f in sorted(d.glob("*.csv")):
                     objects[f.name] = str(f)
         for v in self.param.prediction_source.objects:
-            if v is not None and v not in objects.values():
+            if v and v not in objects.values():
                 objects[Path(v).name] = v
         self.param.prediction_source.objects = objects
 
@@ -441,7 +442,7 @@ class Explorer(pn.viewable.Viewer):
             hp = lp = None
         x0, x1 = self.x_range
         tr = self._store.eeg_traces(s, m, self.channels, x0, x1, self.plot_width, l_freq=hp or None,
-                                    h_freq=lp, notch=self.notch, scaling=self.scaling, gain=self.gain)
+                                    h_freq=lp, notch=self.notch or None, scaling=self.scaling, gain=self.gain)
         groups = dict(zip(self._channel_table["channel"], self._channel_table["group"]))
         palette = {"frontal": "#1f4e79", "central": "#2e7d32", "temporal": "#8e44ad", "parietal": "#b35900",
                    "occipital": "#7b1f1f", "other": "#444444"}
@@ -514,7 +515,7 @@ class Explorer(pn.viewable.Viewer):
     @param.depends("prediction_source", watch=True)
     def _load_predictions(self):
         self._predictions = None
-        if self.prediction_source is not None:
+        if self.prediction_source:
             try:
                 self._predictions = read_predictions(self.prediction_source)
                 self.status = ""
@@ -529,7 +530,7 @@ class Explorer(pn.viewable.Viewer):
     def add_predictions(self, path) -> None:
         """Add a prediction CSV to the choices and show it."""
         path = str(path)
-        objects = dict(self.param.prediction_source.names or {"(none)": None})
+        objects = dict(self.param.prediction_source.names or {"(none)": ""})
         objects[Path(path).name] = path
         self.param.prediction_source.objects = objects
         self.prediction_source = path
@@ -609,8 +610,8 @@ class Explorer(pn.viewable.Viewer):
         ev = self._events
         for k, e in enumerate(ev.itertuples()):
             kind = "ME" if e.kind == "micro" else "MaE"
-            label = f"{kind} {k + 1}: {e.emotion} {e.aus} @ {float(e.apex):.3f} s"
-            main = pn.widgets.Button(label=label, color="light", width=160, margin=(2, 2),
+            label = f"{kind} {k + 1}: {e.emotion} \u00b7 {float(e.apex):.3f} s"
+            main = pn.widgets.Button(label=label, color="light", width=170, margin=(2, 2),
                                      stylesheets=[":host .bk-btn { font-size: 11px; text-align: left; "
                                                   "overflow: hidden; text-overflow: ellipsis; }"],
                                      css_classes=["mmme-event"],

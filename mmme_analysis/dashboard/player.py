@@ -47,7 +47,7 @@ export function render({ model, el }) {
   root.append(canvas, slider, bar, note);
   el.appendChild(root);
 
-  let wanted = model.frame, inflight = null, playing = null;
+  let wanted = model.frame || 0, inflight = null, playing = null;
   const n = () => Math.max(1, model.n_frames);
   const clamp = (i) => Math.min(Math.max(0, Math.round(i)), n() - 1);
   const fmt = (i, t) => `frame ${i} / ${n() - 1} \u00B7 t = ${(t === undefined ? model.t_first + i / model.fps : t).toFixed(4)} s \u00B7 ${model.fps} fps`;
@@ -106,6 +106,7 @@ export function render({ model, el }) {
       note.textContent = `frame ${m.frame} could not be shown: ${err}`;
     }
     root.dataset.frame = m.frame;
+    root.dataset.source = m.source;
     root.dataset.time = m.time;
     if (m.frame === wanted) label.textContent = fmt(m.frame, m.time);
     requestAnimationFrame(() => {
@@ -154,7 +155,7 @@ class FramePlayer(JSComponent):
         Time of frame 0 on the trial axis (s).
     """
 
-    frame = param.Integer(default=0, bounds=(0, None), doc="Current frame position.")
+    frame = param.Integer(default=0, bounds=(0, None), precedence=-1, doc="Current frame position.")
     n_frames = param.Integer(default=1, bounds=(1, None), doc="Number of frames.")
     fps = param.Number(default=150.0, bounds=(0, None), inclusive_bounds=(False, True), doc="Frames per second (Hz).")
     t_first = param.Number(default=0.0, doc="Time of frame 0 (s).")
@@ -166,12 +167,13 @@ class FramePlayer(JSComponent):
     def __init__(self, source: Callable | None = None, **params):
         super().__init__(**params)
         self._source = source
-        self._sending = False
+        self._source_id = 0
         self.bytes_sent = 0
 
     def set_source(self, source: Callable, *, n_frames: int, fps: float, t_first: float = 0.0, frame: int = 0):
         """Switch to another video and show ``frame``."""
         self._source = source
+        self._source_id += 1
         self.param.update(n_frames=max(int(n_frames), 1), fps=float(fps), t_first=float(t_first))
         self.show(frame, force=True)
 
@@ -194,7 +196,7 @@ class FramePlayer(JSComponent):
         self.bytes_sent += len(fr.data)
         self.message = fr.message
         self._send_msg({"type": "frame", "frame": int(fr.index), "time": float(fr.time), "mime": fr.mime,
-                        "message": fr.message, "seek": bool(seek), "data": fr.data})
+                        "message": fr.message, "seek": bool(seek), "source": self._source_id, "data": fr.data})
 
     def _handle_msg(self, msg):
         if not isinstance(msg, dict) or msg.get("type") != "seek":

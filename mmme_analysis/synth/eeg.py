@@ -136,13 +136,14 @@ class EEGConfig:
     ch_names: tuple = QUIKCAP64
 
 
-def _spectral_noise(n_ch, n, sfreq, rng, shape, *, block=8):
+def _spectral_noise(n_ch, n, sfreq, rng, shape, *, block=8, out=None):
     """(n_ch, n) Gaussian noise whose amplitude spectrum is ``shape(freqs)``, unit RMS."""
     freqs = np.fft.rfftfreq(n, 1.0 / sfreq)
     amp = shape(freqs).astype(np.float32)
     amp[0] = 0.0
     norm = 2.0 * np.sqrt(np.sum(amp.astype(np.float64) ** 2)) / n  # RMS of irfft output
-    out = np.empty((n_ch, n), dtype=np.float64)
+    if out is None:
+        out = np.empty((n_ch, n), dtype=np.float64)
     for i0 in range(0, n_ch, block):
         i1 = min(i0 + block, n_ch)
         spec = np.empty((i1 - i0, freqs.size), dtype=np.complex64)
@@ -263,10 +264,11 @@ def simulate_eeg(
     def pink(f):
         return np.where(f > 0, np.maximum(f, 0.5) ** (-cfg.aperiodic_exponent / 2.0), 0.0) * (f < 0.95 * nyq)
 
-    eeg = _spectral_noise(n_eeg, n, sfreq, rng, pink)
+    data = np.empty((n_eeg + len(EXTRA_CHANNELS), n))
+    eeg = _spectral_noise(n_eeg, n, sfreq, rng, pink, out=data[:n_eeg])  # a view of data
     shared = _spectral_noise(1, n, sfreq, rng, pink)[0]
-    a = np.sqrt(cfg.background_shared)
-    eeg = (np.sqrt(1 - cfg.background_shared) * eeg + a * shared) * (cfg.background_uv * uv)
+    eeg *= np.sqrt(1 - cfg.background_shared) * cfg.background_uv * uv
+    eeg += (np.sqrt(cfg.background_shared) * cfg.background_uv * uv) * shared
 
     # rhythmic sources with planted category effects
     effects: dict = {}
@@ -339,14 +341,17 @@ def simulate_eeg(
             eeg[idx[c]] += w * ecg
     emg, _ = _emg(n, sfreq, duration, PeriConfig(), rng)
 
-    data = np.vstack([eeg, heo, veo, ekg, emg])
+    for i, x in enumerate((heo, veo, ekg, emg)):
+        data[n_eeg + i] = x
     # mains
     if cfg.line_freq < nyq:
         amps = cfg.line_uv * uv * rng.uniform(0.5, 1.5, data.shape[0])
         phases = rng.uniform(0, 2 * np.pi, data.shape[0])
         line = np.sin(2 * np.pi * cfg.line_freq * t)
         line_q = np.cos(2 * np.pi * cfg.line_freq * t)
-        data += (amps * np.cos(phases))[:, None] * line + (amps * np.sin(phases))[:, None] * line_q
+        for i in range(data.shape[0]):  # row by row: no (n_channels, n) temporaries
+            data[i] += amps[i] * np.cos(phases[i]) * line
+            data[i] += amps[i] * np.sin(phases[i]) * line_q
 
     ch_names = names + [c for c, _ in EXTRA_CHANNELS]
     ch_types = ["eeg"] * n_eeg + [k for _, k in EXTRA_CHANNELS]
