@@ -484,31 +484,13 @@ class ImageSequenceStore(_ClipKeys, StoreDataset):
     ``"trial"`` (written by :func:`mmme_analysis.store.convert`) with this class.
     """
 
-    @property
-    def trials(self) -> pd.DataFrame:
-        if self._trials is None:
-            rows = []
-            base = self.path / "trials"
-            subs = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-                if base.is_dir() else []
-            for sub in subs:  # hidden temporary groups are skipped
-                for tr in sorted((p for p in sub.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                                 key=lambda p: _natural_key(p.name)):
-                    meta = tr / "zarr.json"
-                    if meta.is_file():
-                        attrs = json.loads(meta.read_text()).get("attributes", {})
-                        rows.append({k: attrs.get(k) for k in TRIAL_COLUMNS})
-            self._trials = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS))
-        return self._trials
+    summary_columns = TRIAL_COLUMNS
+
+    @staticmethod
+    def _trial_order(name: str):
+        return _natural_key(name)
 
     def frame(self, subject: str, key: str, index: int, *, proxy: bool = False) -> np.ndarray:
         """One video frame (y, x, rgb) uint8 by 0-based position in the clip (not its file number)."""
         subject, trial = self._check_trial(subject, key)
         return super().frame(subject, trial, index, proxy=proxy)
-
-    def _load_trial(self, subject: str, trial: str) -> xr.DataTree:
-        tree = self._open(subject, trial)
-        if "video_proxy" in tree.children:
-            tree = tree.copy()
-            del tree["video_proxy"]
-        return tree

@@ -47,20 +47,29 @@ class StoreDataset(Dataset):
                                  if ann.exists() else pd.DataFrame())
         return self._annotations
 
+    #: trial-summary attributes listed by ``trials`` (subclasses keyed otherwise extend it)
+    summary_columns = _SUMMARY
+
+    @staticmethod
+    def _trial_order(name: str):
+        """Sort key of a trial folder name (markers numerically)."""
+        return (0, int(name), "") if name.isdigit() else (1, 0, name)
+
     @property
     def trials(self) -> pd.DataFrame:
         """Complete trials, read from each trial group's attributes (hidden temp groups skipped)."""
         if self._trials is None:
             rows = []
             base = self.path / "trials"
-            for sub in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-                    if base.is_dir() else []:
-                for tr in sorted((p for p in sub.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
+            visible = lambda folder: sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                                            key=lambda p: self._trial_order(p.name))
+            for sub in visible(base) if base.is_dir() else []:
+                for tr in visible(sub):
                     meta = tr / "zarr.json"
                     if meta.is_file():
                         attrs = json.loads(meta.read_text()).get("attributes", {})
-                        rows.append({k: attrs.get(k) for k in _SUMMARY})
-            self._trials = pd.DataFrame(rows, columns=list(_SUMMARY))
+                        rows.append({k: attrs.get(k) for k in self.summary_columns})
+            self._trials = pd.DataFrame(rows, columns=list(self.summary_columns))
         return self._trials
 
     @functools.lru_cache(maxsize=8)
@@ -84,8 +93,8 @@ class StoreDataset(Dataset):
                                                      consolidated=False)
         return xr.DataTree.from_dict(nodes)
 
-    def _load_trial(self, subject: str, marker: int) -> xr.DataTree:
-        tree = self._open(subject, int(marker))
+    def _load_trial(self, subject: str, marker) -> xr.DataTree:
+        tree = self._open(subject, marker)
         if "video_proxy" in tree.children:
             tree = tree.copy()
             del tree["video_proxy"]
