@@ -60,7 +60,7 @@ _DISPLAY_UNITS = {"V": (1e3, "mV"), "S": (1e6, "µS"), "degC": (1.0, "°C")}
 
 _BORDER_LEFT = 90
 #: Peripheral signals shown by default (others can be ticked in the sidebar).
-_DEFAULT_PERI = ("ECG", "PPG", "RSP", "EDA", "SKT")
+_DEFAULT_PERI = ("ECG", "EDA", "PPG", "RSP", "SKT")
 # level "overlay": moving the cursor repaints only the overlay canvas, not the traces
 _CURSOR = dict(line_color="#d00000", line_width=1.5, line_dash="solid", level="overlay")
 
@@ -222,7 +222,7 @@ class Explorer(pn.viewable.Viewer):
         with param.parameterized.batch_call_watchers(self):
             self.param.update(
                 channels=[c for c, t in zip(chans["channel"], chans["ch_type"]) if t == "eeg"][:32],
-                peri=[k for k in signals if k in _DEFAULT_PERI] or list(signals)[:5],
+                peri=[k for k in _DEFAULT_PERI if k in signals] or list(signals)[:5],
                 x_range=(lo, hi),
                 time=self._snap(lo),
             )
@@ -365,6 +365,8 @@ class Explorer(pn.viewable.Viewer):
             fe.yaxis.ticker = FixedTicker(ticks=[])
         # peripheral
         signals = self._store.peri_signals(s, m)
+        order = {k: i for i, k in enumerate(_DEFAULT_PERI)}  # ECG (and HR) first, then the others
+        signals = dict(sorted(signals.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
         sfreq_peri = None
         if signals:
             tree = self._store.trial(s, m)
@@ -505,8 +507,7 @@ class Explorer(pn.viewable.Viewer):
             return
         rp = card["rpeaks"]
         rp = rp[(rp >= x0) & (rp <= x1)]
-        t_ecg, ecg = self._store._derived[("peri", "ECG")]
-        self._src["rpeaks"].data = dict(x=rp, y=np.interp(rp, t_ecg, ecg) * fac)
+        self._src["rpeaks"].data = dict(x=rp, y=self._store.peri_at(s, m, "ECG", rp) * fac)
         for key in ("hr", "hr_slope"):
             x, y = downsample_trace(card["time"], card[key], x0, x1, w)
             self._src[key].data = dict(x=x, y=y)
@@ -699,7 +700,7 @@ class Explorer(pn.viewable.Viewer):
                    w.FloatInput.from_param(self.param.lowpass, label="Low-pass (Hz)", width=130)),
             w.Select.from_param(self.param.notch, label="Notch (Hz)"),
             pn.pane.Markdown("**Peripheral**", margin=(5, 5, 0, 5)),
-            w.CheckBoxGroup.from_param(self.param.peri, label="Signals", inline=True),
+            w.MultiChoice.from_param(self.param.peri, label="Signals"),
             pn.pane.Markdown("**Predictions**", margin=(5, 5, 0, 5)),
             w.Select.from_param(self.param.prediction_source, label="Source"),
             self._file_input,

@@ -47,10 +47,13 @@ export function render({ model, el }) {
   root.append(canvas, slider, bar, note);
   el.appendChild(root);
 
-  let wanted = model.frame || 0, inflight = null, playing = null;
+  let wanted = 0, inflight = null, playing = null;
   const n = () => Math.max(1, model.n_frames);
   const clamp = (i) => Math.min(Math.max(0, Math.round(i)), n() - 1);
-  const fmt = (i, t) => `frame ${i} / ${n() - 1} \u00B7 t = ${(t === undefined ? model.t_first + i / model.fps : t).toFixed(4)} s \u00B7 ${model.fps} fps`;
+  const fmt = (i, t) => {
+    const tt = t === undefined ? model.t_first + i / model.fps : t;
+    return `frame ${i} / ${n() - 1} \u00B7 t = ${tt.toFixed(4)} s \u00B7 ${model.fps} fps`;
+  };
   const setUi = (i) => { slider.max = n() - 1; slider.value = i; label.textContent = fmt(i); root.dataset.wanted = i; };
   const send = (i) => { inflight = i; model.send_msg({ type: 'seek', frame: i }); };
   const request = (i) => {
@@ -121,7 +124,7 @@ export function render({ model, el }) {
   });
   model.on(['n_frames', 'fps', 't_first'], () => setUi(wanted));
   setUi(wanted);
-  send(clamp(wanted));
+  model.send_msg({ type: 'hello' });  // the server answers with its current frame
 }
 """
 
@@ -155,13 +158,16 @@ class FramePlayer(JSComponent):
         Time of frame 0 on the trial axis (s).
     """
 
-    frame = param.Integer(default=0, bounds=(0, None), precedence=-1, doc="Current frame position.")
+    # not synced as a property (see _rename): frames travel as messages, and a property
+    # change per frame would make the browser update the component on every seek
+    frame = param.Integer(default=0, bounds=(0, None), doc="Current frame position.")
     n_frames = param.Integer(default=1, bounds=(1, None), doc="Number of frames.")
     fps = param.Number(default=150.0, bounds=(0, None), inclusive_bounds=(False, True), doc="Frames per second (Hz).")
     t_first = param.Number(default=0.0, doc="Time of frame 0 (s).")
     message = param.String(default="", doc="Message of the last frame sent (empty when it was read).")
 
     _esm = _ESM
+    _rename = {"frame": None, "message": None}
     _stylesheets = [_CSS]
 
     def __init__(self, source: Callable | None = None, **params):
@@ -199,6 +205,9 @@ class FramePlayer(JSComponent):
                         "message": fr.message, "seek": bool(seek), "source": self._source_id, "data": fr.data})
 
     def _handle_msg(self, msg):
+        if isinstance(msg, dict) and msg.get("type") == "hello":
+            self._push(self.frame, seek=True)
+            return
         if not isinstance(msg, dict) or msg.get("type") != "seek":
             return
         try:

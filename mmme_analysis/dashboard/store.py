@@ -33,7 +33,6 @@ import json
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -608,6 +607,15 @@ class ExplorerStore(param.Parameterized):
         t, y = self._derived[key]
         return downsample_trace(t, y, t0, t1, width)
 
+    def peri_at(self, subject: str, marker: int, name: str, times) -> np.ndarray:
+        """Peripheral signal ``name`` at ``times`` (s), linearly interpolated, in its units."""
+        key = ("peri", name)
+        if key not in self._derived:
+            ds = self._node(subject, marker, "peri")
+            self._derived[key] = (ds["time"].values, np.asarray(ds[name].values, dtype=np.float64))
+        t, y = self._derived[key]
+        return np.interp(np.asarray(times, dtype=float), t, y)
+
     def cardiac(self, subject: str, marker: int) -> dict | None:
         """R peaks, heart rate and heart-rate slope from the ECG (cached per trial).
 
@@ -723,8 +731,10 @@ def _cardiac(ecg: np.ndarray, sfreq: float, t: np.ndarray) -> dict:
 
         sig = xr.DataArray(ecg, dims=("time",), coords={"time": t}, attrs={"sfreq": float(sfreq)})
         ds = ecg_process(sig, sfreq)
-        return dict(rpeaks=np.asarray(ds["ECG_R_Peak_Times"].values, float), time=np.asarray(ds["time"].values),
-                    hr=np.asarray(ds["ECG_Rate"].values, float), hr_slope=np.asarray(ds["ECG_Rate_Slope"].values, float))
+        return dict(rpeaks=np.asarray(ds["ECG_R_Peak_Times"].values, float),
+                    time=np.asarray(ds["time"].values),
+                    hr=np.asarray(ds["ECG_Rate"].values, float),
+                    hr_slope=np.asarray(ds["ECG_Rate_Slope"].values, float))
     import neurokit2 as nk
 
     clean = nk.ecg_clean(ecg, sampling_rate=int(round(sfreq)))

@@ -1,0 +1,86 @@
+"""Serve the mmme-analysis Explorer.
+
+    panel serve dashboards/explorer.py                          # the demo dataset
+    panel serve dashboards/explorer.py --args --data STORE      # a store under the data root
+    MMME_DATA=STORE panel serve dashboards/explorer.py          # same, from the environment
+    python dashboards/explorer.py [--data STORE] [--port 5006] [--address 127.0.0.1]
+
+``python dashboards/explorer.py`` listens on 127.0.0.1 unless ``--address`` says otherwise.
+``panel serve`` listens on every interface unless given ``--address 127.0.0.1``, but by default
+accepts websocket connections only from pages served as ``localhost:PORT``; pass
+``--address 127.0.0.1`` to bind to localhost there too. A user's store must
+lie inside the data root ``MMME_DATA_ROOT`` (default: the current folder); other paths are
+refused with a message, so a served explorer cannot be pointed at arbitrary folders.
+Prediction CSVs found in ``STORE/predictions/`` and in ``MMME_PREDICTIONS`` are offered in
+the sidebar. In JupyterLab use ``Explorer(dataset)`` from ``mmme_analysis.dashboard``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import panel as pn
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="explorer", description="mmme-analysis Explorer")
+    parser.add_argument("--data", default=os.environ.get("MMME_DATA"),
+                        help="dataset store or raw folder (default: $MMME_DATA, else the demo dataset)")
+    parser.add_argument("--address", default="127.0.0.1", help="address to listen on (python ... only)")
+    parser.add_argument("--port", type=int, default=5006, help="port (python ... only)")
+    args, _ = parser.parse_known_args(argv)
+    return args
+
+
+def resolve_data(data, root=None) -> Path:
+    """Path of the dataset to open: ``data`` inside the data root, or the demo dataset.
+
+    Raises
+    ------
+    PermissionError
+        When ``data`` resolves outside the data root (``MMME_DATA_ROOT``).
+    """
+    if not data:
+        from mmme_analysis.demo import demo_path
+
+        return demo_path()
+    root = Path(root or os.environ.get("MMME_DATA_ROOT") or Path.cwd()).expanduser().resolve()
+    path = Path(data).expanduser()
+    path = (path if path.is_absolute() else root / path).resolve()
+    if path != root and root not in path.parents:
+        raise PermissionError(
+            f"Refusing to open {str(path)!r}: it is outside the data root {str(root)!r}. "
+            "Set MMME_DATA_ROOT to a folder that contains the store."
+        )
+    if not path.exists():
+        raise FileNotFoundError(f"No dataset at {str(path)!r} (inside the data root {str(root)!r}).")
+    return path
+
+
+def build():
+    """The page served to one session."""
+    import mmme_analysis as mm
+    from mmme_analysis.dashboard import Explorer
+
+    pn.extension(notifications=False)
+    args = _parse(sys.argv[1:])
+    try:
+        path = resolve_data(args.data)
+        dataset = mm.open_dataset(path)
+    except (PermissionError, FileNotFoundError, ValueError, OSError) as err:
+        return pn.Column(pn.pane.Markdown("# mmme-analysis Explorer"),
+                         pn.pane.Alert(str(err), alert_type="danger"))
+    pred_dirs = [d for d in os.environ.get("MMME_PREDICTIONS", "").split(os.pathsep) if d]
+    explorer = Explorer(dataset, prediction_dirs=pred_dirs)
+    header = pn.pane.Markdown(f"## mmme-analysis Explorer &nbsp; <small>{path.name}</small>", margin=(0, 10))
+    return pn.Column(header, explorer, sizing_mode="stretch_width")
+
+
+if __name__.startswith("bokeh_app"):
+    build().servable(title="mmme-analysis Explorer")
+elif __name__ == "__main__":
+    _args = _parse(sys.argv[1:])
+    pn.serve(build, address=_args.address, port=_args.port, show=False, title="mmme-analysis Explorer",
+             websocket_origin=[f"{_args.address}:{_args.port}", f"localhost:{_args.port}"])

@@ -1,0 +1,237 @@
+"""Browser tests: Playwright drives Debian's Chromium against ``panel serve`` on localhost.
+
+Skipped when ``/usr/bin/chromium`` is absent, unless the environment variable ``CI`` is set
+(then they fail, so CI cannot pass without running them). The served app is the Explorer on
+the fake dataset of ``conftest.py``, whose frames carry their own index as pixel blocks, so
+the tests check that the frame painted is the one requested.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+FPS = 150.0
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip(f"{CHROMIUM} not installed (set CI=1 to make this a failure)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+# JS run on the frame canvas: the frame index written by conftest.make_frame
+DECODE = """(canvas) => {
+  const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, 16).data;
+  let v = 0;
+  for (let b = 0; b < 14; b++) {
+    let s = 0, n = 0;
+    for (let y = 2; y < 14; y++) for (let x = b * 16 + 2; x < (b + 1) * 16 - 2; x++) {
+      const k = (y * canvas.width + x) * 4; s += d[k] + d[k + 1] + d[k + 2]; n += 3;
+    }
+    v = (v << 1) | (s / n > 127 ? 1 : 0);
+  }
+  return v;
+}"""
+# locations of the time cursors of the plots on the page (views, not stale models)
+CURSORS = "() => [...Bokeh.index.query(v => v.model.name === 'mmme-cursor')].map(v => v.model.location)"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    cmd = [sys.executable, "-m", "panel", "serve", str(HERE / "explorer_app.py"), "--address", "127.0.0.1",
+           "--port", str(port),
+           "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", "1"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/explorer_app"
+    deadline = time.monotonic() + 120
+    try:
+        while True:  # ready when a first session renders (this also warms the imports)
+            if proc.poll() is not None:
+                pytest.fail("panel serve exited:\n" + proc.stdout.read().decode(errors="replace")[-3000:])
+            try:
+                with urllib.request.urlopen(url, timeout=60) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("panel serve did not answer within 120 s")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1100})
+    errors = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.errors = errors
+    pg.goto(server)
+    pg.wait_for_selector(".mmme-player[data-painted]", timeout=30_000)
+    yield pg
+    pg.close()
+
+
+def _painted(page, frame, timeout=10_000):
+    page.wait_for_selector(f".mmme-player[data-painted='{frame}']", timeout=timeout)
+
+
+def _cursors(page, expected=None, timeout=5.0):
+    """Locations of every time cursor; waits until all equal ``expected`` when given."""
+    t_end = time.monotonic() + timeout
+    while True:
+        locs = page.evaluate(CURSORS)
+        if expected is None or (locs and all(abs(v - expected) < 1e-9 for v in locs)):
+            return locs
+        if time.monotonic() > t_end:
+            return locs
+        page.wait_for_timeout(20)
+
+
+def _shown(page) -> int:
+    return page.locator("canvas.mmme-frame").evaluate(DECODE)
+
+
+def test_page_loads_without_console_errors(page):
+    assert page.locator(".mmme-player").count() == 1
+    names = page.evaluate("() => [...Bokeh.documents[0].all_models].map(m => m.name).filter(n => n)")
+    assert {"mmme-annotations", "mmme-eeg", "mmme-peri-ECG", "mmme-hr", "mmme-alignment"} <= set(names)
+    assert page.errors == []
+
+
+def test_choosing_a_trial_shows_frame_and_traces(page):
+    player = page.locator(".mmme-player")
+    source = player.get_attribute("data-source")
+    page.locator("select").nth(1).select_option(label="102 (cat. 2, 3 events)")
+    page.wait_for_selector(f".mmme-player:not([data-source='{source}'])", timeout=10_000)  # new video
+    _painted(page, 0)
+    assert _shown(page) == 0
+    n_points = page.evaluate(
+        "() => [...Bokeh.documents[0].all_models].filter(m => m.type === 'ColumnDataSource' || "
+        "(m.constructor && m.constructor.name === 'ColumnDataSource'))"
+        ".map(s => (s.data.xs || s.data.x || []).length)")
+    assert max(n_points) > 0  # traces were sent
+    assert page.locator(".mmme-frame-label").text_content().startswith("frame 0 / 1499")
+    assert page.errors == []
+
+
+def test_one_frame_step_changes_image_and_moves_cursor_by_one_frame(page):
+    start = int(page.locator(".mmme-player").get_attribute("data-painted"))
+    before = _cursors(page)
+    assert len(set(before)) == 1
+    page.locator(".mmme-step-forward").click()
+    _painted(page, start + 1)
+    assert _shown(page) == start + 1  # the new image is the requested frame
+    after = _cursors(page, expected=before[0] + 1 / FPS)
+    assert all(abs(a - b - 1 / FPS) < 1e-9 for a, b in zip(after, before)), (before, after)
+    page.locator(".mmme-step-back").click()
+    _painted(page, start)
+    assert _shown(page) == start
+
+
+def test_clicking_an_expression_jumps_to_its_apex(page):
+    button = page.get_by_role("button", name=re.compile(r"^ME 2: "))
+    apex = float(re.search(r"([0-9.]+) s$", button.text_content().strip()).group(1))
+    frame = round(apex * FPS)
+    button.click()
+    _painted(page, frame)
+    assert _shown(page) == frame
+    locs = _cursors(page, expected=frame / FPS)
+    assert all(abs(v - frame / FPS) < 1e-9 for v in locs), locs
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
+    assert (ARTIFACTS / "explorer.png").stat().st_size > 10_000
+
+
+def test_clicking_a_trace_seeks_the_video(page):
+    before = int(page.locator(".mmme-player").get_attribute("data-painted"))
+    plot = page.locator(".bk-Canvas").nth(2)  # the EEG plot (annotations, predictions hidden, EEG)
+    box = plot.bounding_box()
+    plot.click(position={"x": box["width"] * 0.3, "y": box["height"] / 2})
+    t_end = time.monotonic() + 5
+    while int(page.locator(".mmme-player").get_attribute("data-painted") or before) == before:
+        assert time.monotonic() < t_end, "clicking the EEG did not seek"
+        page.wait_for_timeout(20)
+    frame = int(page.locator(".mmme-player").get_attribute("data-painted"))
+    assert _shown(page) == frame
+    locs = _cursors(page, expected=frame / FPS)
+    assert all(abs(v - frame / FPS) < 1e-9 for v in locs)
+    assert page.errors == []
+
+
+def test_play_advances_and_stop_stops(page):
+    start = int(page.locator(".mmme-player").get_attribute("data-painted"))
+    page.locator(".mmme-play-025").click()
+    page.wait_for_timeout(700)
+    page.locator(".mmme-pause").click()
+    page.wait_for_timeout(300)
+    stopped = int(page.locator(".mmme-player").get_attribute("data-painted"))
+    # 0.25x at 150 fps: about 37 frames per second of playback
+    assert start < stopped <= start + 0.25 * FPS * 1.5
+    page.wait_for_timeout(300)
+    assert int(page.locator(".mmme-player").get_attribute("data-painted")) == stopped
+    assert _shown(page) == stopped
+
+
+def test_served_script_refuses_paths_outside_the_data_root(browser, tmp_path_factory):
+    root = tmp_path_factory.mktemp("root")
+    port = _free_port()
+    env = dict(os.environ, MMME_DATA_ROOT=str(root), MMME_DATA="/etc")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", str(REPO / "dashboards" / "explorer.py"), "--address", "127.0.0.1",
+         "--port",
+         str(port), "--allow-websocket-origin", f"127.0.0.1:{port}"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/explorer"
+        t_end = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=30).close()
+                break
+            except OSError:
+                assert time.monotonic() < t_end and proc.poll() is None, "panel serve did not start"
+                time.sleep(0.3)
+        pg = browser.new_page()
+        pg.goto(url)
+        pg.get_by_text("outside the data root").wait_for(timeout=20_000)
+        assert "Refusing to open '/etc'" in pg.get_by_text("outside the data root").text_content()
+        pg.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
