@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# one worker runs them all (the module-scoped server and browser start once)
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -107,7 +108,7 @@ def page(server, browser):
     pg.close()
 
 
-def _painted(page, frame, timeout=10_000):
+def _painted(page, frame, timeout=30_000):
     page.wait_for_selector(f".mmme-player[data-painted='{frame}']", timeout=timeout)
 
 
