@@ -11,18 +11,17 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["DEMO_CONFIG", "cache_dir", "demo_path", "demo_raw_path"]
+__all__ = ["cache_dir", "demo_path", "demo_raw_path"]
 
-DEMO_VERSION = "demo-v1"
+#: bump when the generator's output changes, so cached demos are rebuilt
+DEMO_VERSION = "demo-v2"
 
 
 def _demo_config():
+    """The demo: 2 participants x 3 trials x 10 s (about a minute to build on 2 cores)."""
     from .synth.generator import SynthConfig
 
     return SynthConfig(n_subjects=2, n_trials=3, duration=10.0, rest=2.0, seed=2026)
-
-
-DEMO_CONFIG = None  # filled lazily by _demo_config(); kept for discoverability
 
 
 def cache_dir() -> Path:

@@ -31,7 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .._validate import check_int, check_path, check_positive
-from ..io.labels import STIMULUS_CATEGORIES, marker_category
+from ..io.labels import marker_category
 from .face import FaceConfig
 
 __all__ = ["SynthConfig", "synthesize", "CATEGORY_LABELS"]
@@ -255,7 +255,8 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
             stamps = cam_start + np.arange(n_frames) / cfg.fps
             write_frames(sub_dir / "frames" / str(marker), frames, stamps, date=date, marker=marker)
         for j, ev in enumerate(events):
-            ev["regions"] = _jsonable(face_truth["events"][j]) if "events" in face_truth else None
+            planted = face_truth["events"][j]  # the face truth also holds a full pixel mask: keep its box
+            ev["regions"] = {"regions": list(planted["regions"]), "box": [int(v) for v in planted["box"]]}
             off_frame = ev["offset_frame"] if ev["offset_coded"] else ev["apex_frame"]
             rows.append({
                 "Subject": name,
@@ -400,4 +401,3 @@ def synthesize(out_dir, config: SynthConfig | None = None, *, overwrite: bool = 
     return out
 
 
-__all__ += ["STIMULUS_CATEGORIES"]
