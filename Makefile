@@ -36,7 +36,7 @@ demo: install
 
 test: install chromium
 	$(VENV)/bin/mmme demo
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=20 --nbmake tests notebooks
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=20 --nbmake tests notebooks
 
 bench: install
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

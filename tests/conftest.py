@@ -16,7 +16,7 @@ def shared_data() -> Path:
 
 
 # --- synthetic datasets shared by the data-foundation tests ------------------------------------
-# Tests using them are marked ``xdist_group("synth")`` so one worker builds each dataset once.
+# Tests run with ``--dist loadfile``: each module stays on one worker (module fixtures start once).
 SYNTH_KW = dict(n_subjects=2, n_trials=5, duration=3.0, rest=45.0, lead_in=2.0, seed=11)
 
 

@@ -7,7 +7,7 @@ import pytest
 import mmme_analysis as mm
 from mmme_analysis.store import convert, trial_path
 
-pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")]
+pytestmark = pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")
 
 
 def test_store_chunks_one_frame_and_one_second(synth_store):

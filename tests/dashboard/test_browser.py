@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-# one worker runs them all (the module-scoped server and browser start once)
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# with ``--dist loadfile`` one worker runs them all, in order (one server and browser)
+pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

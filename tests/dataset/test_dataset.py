@@ -7,7 +7,7 @@ import pytest
 import mmme_analysis as mm
 from mmme_analysis import MMMEWarning
 
-pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")]
+pytestmark = pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")
 
 
 @pytest.fixture(scope="module", params=["raw", "store"])

@@ -7,7 +7,7 @@ import pytest
 
 import mmme_analysis as mm
 
-pytestmark = [pytest.mark.xdist_group("synth"), pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")]
+pytestmark = pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")
 
 
 def _events(truth):

@@ -69,7 +69,6 @@ def test_task_samples_frames_and_apex_estimate(annotations):
         task_samples(ds, task, estimate_missing_apex=False)
 
 
-@pytest.mark.xdist_group("synth")
 @pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")
 def test_task_samples_on_a_synthetic_store(synth_store):
     import mmme_analysis as mm
