@@ -15,7 +15,8 @@ def test_store_chunks_one_frame_and_one_second(synth_store):
 
     s, m = mm.open_dataset(synth_store).trials.iloc[0][["subject", "marker"]]
     frames = zarr.open_array(str(trial_path(synth_store, s, m) / "video" / "frames"), mode="r")
-    assert frames.chunks[0] == 1 and frames.shards[0] == 150
+    assert frames.shards[0] == 150 and 150 % frames.chunks[0] == 0
+    assert frames.chunks[0] * np.prod(frames.shape[1:]) <= 256 * 1024  # one frame is a small read
     eeg = zarr.open_array(str(trial_path(synth_store, s, m) / "eeg" / "eeg"), mode="r")
     assert eeg.chunks[1] == 1000
     proxy = zarr.open_array(str(trial_path(synth_store, s, m) / "video_proxy" / "frames"), mode="r")

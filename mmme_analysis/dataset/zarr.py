@@ -72,7 +72,7 @@ class StoreDataset(Dataset):
             self._trials = pd.DataFrame(rows, columns=list(self.summary_columns))
         return self._trials
 
-    @functools.lru_cache(maxsize=8)
+    @functools.lru_cache(maxsize=64)  # lazy trees are small: keep a session's worth open
     def _open(self, subject: str, marker: int) -> xr.DataTree:
         """Open a trial lazily: each group on its own, video in one-second (shard) dask chunks."""
         path = trial_path(self.path, subject, marker)
@@ -89,8 +89,8 @@ class StoreDataset(Dataset):
                 # one-second dask chunks deliberately span the one-frame storage chunks of a shard
                 # (and split the small ``frame`` coordinate); reading whole shards is what we want
                 warnings.filterwarnings("ignore", message="The specified chunks separate the stored chunks")
-                nodes[f"/{group}"] = xr.open_dataset(str(path), group=group, engine="zarr", chunks=chunks,
-                                                     consolidated=False)
+                ds = xr.open_dataset(str(path), group=group, engine="zarr", chunks=chunks, consolidated=False)
+            nodes[f"/{group}"] = ds.load() if group == "events" else ds  # a few rows: not worth a graph
         return xr.DataTree.from_dict(nodes)
 
     def _load_trial(self, subject: str, marker) -> xr.DataTree:
