@@ -110,3 +110,26 @@ def test_raw_folder_untouched(synth_raw, tmp_path):
         tree.compute()
     convert(synth_raw, tmp_path / "again.zarr", progress=False)
     assert tree_digest(synth_raw) == before
+
+
+def test_ximea_frames_drive_the_camera_clock(tmp_path):
+    """With ``--frames`` the camera's marker times come from the XIMEA frame names."""
+    from mmme_analysis.synth.generator import SynthConfig, synthesize
+
+    raw = synthesize(tmp_path / "raw", SynthConfig(n_subjects=1, n_trials=3, duration=2.0, rest=20.0, seed=5,
+                                                   write_frames=True), progress=False)
+    truth = json.loads((raw / "ground_truth.json").read_text())
+    (sub,) = truth["subjects"].values()
+    folder = raw / sub["name"] / "frames" / str(sub["trials"][0]["marker"])
+    names = sorted(p.name for p in folder.glob("*.tif"))
+    assert len(names) == 300 and names[0].endswith(f"-{sub['trials'][0]['marker']}.tif")
+    (raw / "coding_file.xlsx").unlink()  # no coding stamps: only the frame names can time the camera
+    ds = mm.open_dataset(raw)
+    ses = ds.session(sub["subject"])
+    assert sorted(ses.frame_dirs) == sorted(t["marker"] for t in sub["trials"])
+    for t in sub["trials"]:
+        assert abs(ses.camera_start(t["marker"]) - t["camera_start"]) < 2e-6  # names keep microseconds
+    fit = ses.fits["camera"]
+    assert abs(fit.offset_s - sub["clocks"]["camera"]["offset_s"]) < 1e-3
+    tree = ds.trial(sub["subject"], sub["trials"][0]["marker"])
+    np.testing.assert_allclose(tree["video"].to_dataset()["time"].values[:3], np.arange(3) / 150, atol=1e-3)
