@@ -32,7 +32,9 @@ from tqdm.auto import tqdm
 
 from .._validate import check_int, check_path, check_positive
 from ..io.labels import marker_category
+from .eeg import EEGConfig
 from .face import FaceConfig
+from .physio import PeriConfig
 
 __all__ = ["SynthConfig", "synthesize", "CATEGORY_LABELS"]
 
@@ -61,6 +63,9 @@ class SynthConfig:
         category effect): for false-positive control. Facial motions are still planted.
     fps, eeg_sfreq, peri_sfreq : float
         Video frame rate and sampling rates (Hz).
+    write_video : bool
+        Write the per-trial videos (off: physiology-only datasets, much faster; the coding
+        file still holds the camera stamps).
     write_frames : bool
         Also write XIMEA-style ``.tif`` frames per trial.
     mes_per_trial, maes_per_trial : tuple of int
@@ -71,8 +76,11 @@ class SynthConfig:
         Range of apex displacement (px) of MEs and MaEs.
     uncoded_offset_fraction : float
         Fraction of expressions whose offset is not coded (OffsetTime == ApexTime).
-    hr_response_bpm : float
-        Size of the planted heart-rate acceleration at ME apexes (bpm).
+    peri : PeriConfig
+        Peripheral signals: size (``response_bpm``), delay and width (s) of the planted
+        heart-rate acceleration at ME apexes, EDA responses, noise levels.
+    eeg : EEGConfig
+        EEG background, artefacts and the stimulus-category band-power changes.
     biopac_lead, drift_ppm_sd, jitter_s : float
         BIOPAC start before the EEG (max, s), clock drift spread (ppm) and trigger jitter (s).
     face : FaceConfig
@@ -89,6 +97,7 @@ class SynthConfig:
     fps: float = 150.0
     eeg_sfreq: float = 1000.0
     peri_sfreq: float = 1000.0
+    write_video: bool = True
     write_frames: bool = False
     mes_per_trial: tuple = (1, 2)
     maes_per_trial: tuple = (0, 1)
@@ -97,11 +106,12 @@ class SynthConfig:
     me_amplitude: tuple = (1.5, 2.5)
     mae_amplitude: tuple = (3.0, 5.0)
     uncoded_offset_fraction: float = 0.3
-    hr_response_bpm: float = 8.0
     biopac_lead: float = 3.0
     drift_ppm_sd: float = 30.0
     jitter_s: float = 0.0002
     face: FaceConfig = field(default_factory=FaceConfig)
+    peri: PeriConfig = field(default_factory=PeriConfig)
+    eeg: EEGConfig = field(default_factory=EEGConfig)
 
     def __post_init__(self):
         check_int("n_subjects", self.n_subjects, min_value=1)
@@ -197,7 +207,7 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
     from ..io.video import write_frames, write_video
     from .eeg import simulate_eeg
     from .face import AU_MOTIONS, render_frames
-    from .physio import PeriConfig, simulate_peri
+    from .physio import simulate_peri
 
     supported = set(AU_MOTIONS)
     sub_dir = raw / name
@@ -249,8 +259,10 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
             ev["apex_eeg"] = float((cam_start + ev["apex"] - cam_offset) / cam_rate)
             if ev["kind"] == "micro":
                 me_apex_eeg.append(ev["apex_eeg"])
-        frames, face_truth = render_frames(n_frames, cfg.fps, face_events, rng=rng, config=cfg.face)
-        write_video(sub_dir / "video" / video_name, frames, cfg.fps)
+        frames, face_truth = render_frames(n_frames if cfg.write_video or cfg.write_frames else 2, cfg.fps,
+                                           face_events, rng=rng, config=cfg.face)
+        if cfg.write_video:
+            write_video(sub_dir / "video" / video_name, frames, cfg.fps)
         if cfg.write_frames:
             stamps = cam_start + np.arange(n_frames) / cfg.fps
             write_frames(sub_dir / "frames" / str(marker), frames, stamps, date=date, marker=marker)
@@ -289,7 +301,7 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
     bio_len = float(to_bio(session_len) + 1.0)
     peri, peri_truth = simulate_peri(
         bio_len, cfg.peri_sfreq, rng=rng, me_apexes=to_bio(me_apex_eeg), null=cfg.null,
-        config=PeriConfig(response_bpm=cfg.hr_response_bpm),
+        config=cfg.peri,
     )
     n_bio = int(round(bio_len * cfg.peri_sfreq))
     width = int(round(0.02 * cfg.peri_sfreq))  # 20 ms DB25 pulse
@@ -307,7 +319,8 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
     ecg_on_eeg = np.interp(to_bio(t_eeg) * cfg.peri_sfreq, np.arange(len(peri["ECG"])), peri["ECG"])
     segments = [(float(t), float(t + cfg.duration), cat_index[m]) for t, m in zip(stim_on, markers)]
     data, ch_names, ch_types, eeg_truth = simulate_eeg(
-        session_len, cfg.eeg_sfreq, rng=rng, segments=segments, ecg=ecg_on_eeg, null=cfg.null, return_truth=True
+        session_len, cfg.eeg_sfreq, rng=rng, segments=segments, ecg=ecg_on_eeg, null=cfg.null, config=cfg.eeg,
+        return_truth=True,
     )
     eeg_on = np.round(mk_times * cfg.eeg_sfreq).astype(int)
     write_eeg_session(sub_dir / "EEG" / "Acquisition 01.vhdr", data, cfg.eeg_sfreq, ch_names, ch_types,
