@@ -11,7 +11,7 @@ def _synth(args) -> int:
     from .synth.generator import SynthConfig, synthesize
 
     cfg = SynthConfig(n_subjects=args.subjects, n_trials=args.trials, duration=args.duration, seed=args.seed,
-                      null=args.null, write_frames=args.frames)
+                      null=args.null, write_frames=args.frames, write_video=not args.no_video)
     out = synthesize(args.out_dir, cfg, overwrite=args.overwrite)
     print(f"wrote synthetic dataset to {out}")
     return 0
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--null", action="store_true", help="plant no physiological coupling")
     s.add_argument("--frames", action="store_true", help="also write XIMEA-style .tif frames")
+    s.add_argument("--no-video", action="store_true", help="write no trial videos (physiology-only, fast)")
     s.add_argument("--overwrite", action="store_true")
     s.set_defaults(func=_synth)
 
