@@ -100,7 +100,8 @@ class _Session:
     def _camera_events(self) -> pd.DataFrame | None:
         """Camera-clock time (s since midnight) at which each trial's video started."""
         rows = []
-        for marker in sorted(set(self.videos) | set(self.frame_dirs)):
+        annotated = set(int(m) for m in self.rows["marker"].dropna()) if "marker" in self.rows else set()
+        for marker in sorted(set(self.videos) | set(self.frame_dirs) | annotated):
             start = self.camera_start(marker)
             if start is not None:
                 rows.append({"marker": marker, "time": start})
