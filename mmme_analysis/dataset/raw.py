@@ -10,6 +10,7 @@ so ``stamp - time`` is the camera time at which the trial video started.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import re
 import warnings
@@ -159,6 +160,8 @@ class RawDataset(Dataset):
     """Dataset over a raw MMME-layout folder (real release or ``mmme synth`` output)."""
 
     kind = "raw"
+    #: sessions kept in memory at once (see :meth:`session`)
+    max_sessions = 2
 
     def __init__(self, path):
         from ..io.coding import read_coding_file
@@ -181,15 +184,25 @@ class RawDataset(Dataset):
             self._annotations = read_coding_file(sheet, names=self._names)
         else:
             self._annotations = pd.DataFrame(columns=["subject", "marker", "onset", "apex", "offset", "kind"])
-        self._sessions = {}
+        self._sessions = collections.OrderedDict()  # least recently used first
         self._trials = None
 
     def session(self, subject: str) -> _Session:
-        if subject not in self._sessions:
-            if subject not in self._folders:
-                raise KeyError(f"Invalid value for 'subject': expected one of {sorted(self._folders)}, got {subject!r}")
-            self._sessions[subject] = _Session(self._folders[subject], subject, self._annotations)
-        return self._sessions[subject]
+        """The session of one participant (files read once, then kept while recently used).
+
+        At most ``max_sessions`` sessions stay in memory: a real MMME session holds ~0.6 GB of
+        BIOPAC samples, so keeping every participant's would not scale.
+        """
+        if subject in self._sessions:
+            self._sessions.move_to_end(subject)
+            return self._sessions[subject]
+        if subject not in self._folders:
+            raise KeyError(f"Invalid value for 'subject': expected one of {sorted(self._folders)}, got {subject!r}")
+        ses = _Session(self._folders[subject], subject, self._annotations)
+        self._sessions[subject] = ses
+        while len(self._sessions) > self.max_sessions:
+            self._sessions.popitem(last=False)
+        return ses
 
     @property
     def annotations(self) -> pd.DataFrame:
