@@ -11,7 +11,6 @@ so ``stamp - time`` is the camera time at which the trial video started.
 from __future__ import annotations
 
 import collections
-import functools
 import re
 import warnings
 from pathlib import Path
@@ -82,9 +81,10 @@ class _Session:
         if self.bio is not None:
             device_events["biopac"] = find_biopac_events(self.bio)
             sources["biopac"] = str(self.peri_file)
-        cam = self._camera_events()
-        if cam is not None and len(cam):
-            device_events["camera"] = cam
+        self.camera_starts = self._camera_starts()
+        if self.camera_starts:
+            device_events["camera"] = pd.DataFrame(
+                {"marker": list(self.camera_starts), "time": list(self.camera_starts.values())})
             sources["camera"] = str(folder / ("frames" if self.frame_dirs else "video"))
         self.fits = {}
         if self.eeg_events is not None and device_events:
@@ -98,28 +98,24 @@ class _Session:
                     fits.update(align_session(r, {dev: ev}, sources=sources))
             self.fits = fits
 
-    def _camera_events(self) -> pd.DataFrame | None:
-        """Camera-clock time (s since midnight) at which each trial's video started."""
-        rows = []
+    def _camera_starts(self) -> dict:
+        """Camera clock (s since midnight) at the first frame of each trial whose start is known.
+
+        From the first XIMEA frame name when the trial has a frame folder, else from the
+        annotated rows (median of ``stamp - seconds from trial start``).
+        """
+        from ..io.video import read_frames
+
+        starts = {}
         annotated = set(int(m) for m in self.rows["marker"].dropna()) if "marker" in self.rows else set()
         for marker in sorted(set(self.videos) | set(self.frame_dirs) | annotated):
-            start = self.camera_start(marker)
-            if start is not None:
-                rows.append({"marker": marker, "time": start})
-        return pd.DataFrame(rows, columns=["marker", "time"]) if rows else None
-
-    @functools.lru_cache(maxsize=None)
-    def camera_start(self, marker: int) -> float | None:
-        """Camera clock (s since midnight) at the first frame of a trial, or None if unknown."""
-        if marker in self.frame_dirs:
-            from ..io.video import read_frames
-
-            frames = read_frames(self.frame_dirs[marker])
-            return float(frames["stamp"].values[0])
-        rows = self.rows[self.rows["marker"] == marker]
-        if "onset_stamp" in rows and rows["onset_stamp"].notna().any():
-            return float(np.median(rows["onset_stamp"] - rows["onset"]))
-        return None
+            if marker in self.frame_dirs:
+                starts[marker] = float(read_frames(self.frame_dirs[marker])["stamp"].values[0])
+                continue
+            rows = self.rows[self.rows["marker"] == marker]
+            if "onset_stamp" in rows and rows["onset_stamp"].notna().any():
+                starts[marker] = float(np.median(rows["onset_stamp"] - rows["onset"]))
+        return starts
 
     def shown(self, path) -> str:
         """A file's path for display: relative to the dataset, participant name replaced by the id."""
@@ -149,7 +145,7 @@ class _Session:
         """Map seconds from the start of a trial video to the trial axis (s)."""
         seconds = np.asarray(seconds, float)
         cam = self.fits.get("camera")
-        start = self.camera_start(marker)
+        start = self.camera_starts.get(marker)
         if cam is None or start is None or self.eeg_events is None:
             return seconds
         t0, _ = self.window(marker)
@@ -232,7 +228,6 @@ class RawDataset(Dataset):
     def _load_trial(self, subject: str, marker: int) -> xr.DataTree:
         ses = self.session(subject)
         nodes = {}
-        t0 = t1 = None
         if ses.raw is not None:
             t0, t1 = ses.window(marker)
             nodes["/eeg"] = self._eeg_node(ses, t0, t1)
@@ -260,9 +255,10 @@ class RawDataset(Dataset):
         raw = ses.raw
         sfreq = raw.info["sfreq"]
         start, stop = int(round(t0 * sfreq)), int(round(t1 * sfreq))
-        picks = [i for i, ty in enumerate(raw.get_channel_types()) if ty != "stim"]
+        all_types = raw.get_channel_types()
+        picks = [i for i, ty in enumerate(all_types) if ty != "stim"]
         names = [raw.ch_names[i] for i in picks]
-        types = [raw.get_channel_types()[i] for i in picks]
+        types = [all_types[i] for i in picks]
         pos = np.array([raw.info["chs"][i]["loc"][:3] for i in picks], float)
         pos[~np.isfinite(pos).all(1) | (np.abs(pos).sum(1) == 0)] = np.nan
         lazy = dask.delayed(raw.get_data, pure=True)(picks=picks, start=start, stop=stop)
@@ -308,8 +304,8 @@ class RawDataset(Dataset):
         fps = float(frames.attrs["fps"])
         n = frames.sizes["time"]
         t = ses.video_time(marker, np.arange(n) / fps)
-        da_ = frames.drop_vars([c for c in frames.coords if c not in ("frame",)], errors="ignore")
-        da_ = da_.assign_coords(time=("time", t, {"units": "s"}), frame=("time", np.arange(n)))
+        da_ = frames.drop_vars([c for c in frames.coords if c != "frame"])
+        da_ = da_.assign_coords(time=("time", t, {"units": "s"}))
         ds = da_.to_dataset(name="frames")
         ds.attrs = {"fps": fps, "source": ses.shown(frames.attrs.get("source"))}
         return ds

@@ -128,7 +128,7 @@ def test_ximea_frames_drive_the_camera_clock(tmp_path):
     ses = ds.session(sub["subject"])
     assert sorted(ses.frame_dirs) == sorted(t["marker"] for t in sub["trials"])
     for t in sub["trials"]:
-        assert abs(ses.camera_start(t["marker"]) - t["camera_start"]) < 2e-6  # names keep microseconds
+        assert abs(ses.camera_starts[t["marker"]] - t["camera_start"]) < 2e-6  # names keep microseconds
     fit = ses.fits["camera"]
     assert abs(fit.offset_s - sub["clocks"]["camera"]["offset_s"]) < 1e-3
     tree = ds.trial(sub["subject"], sub["trials"][0]["marker"])
