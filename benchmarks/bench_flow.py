@@ -44,16 +44,15 @@ def _timed(fn, repeat=1):
 
 
 def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer pairs and epochs")
+    quick = ap.parse_args(argv).quick
+
     import torch
 
     from mmme_analysis.flow import compute_flow_features
     from mmme_analysis.training import TrainConfig, loso_validate
     from mmme_analysis.training.synthetic import synthetic_samples
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer pairs and epochs")
-    args = ap.parse_args(argv)
-    quick = args.quick
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}; OpenCV {cv2.__version__}, torch {torch.__version__}")

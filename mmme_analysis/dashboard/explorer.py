@@ -38,25 +38,31 @@ from bokeh.plotting import figure
 
 from ..errors import DataFormatError
 from .player import FramePlayer
-from .store import ExplorerStore, read_predictions
+from .store import ExplorerStore, downsample_trace, read_predictions
 
 __all__ = ["EMOTION_COLORS", "Explorer"]
 
-#: Colour of each canonical emotion (anything else is grey).
+#: Colour of each canonical emotion (``mmme_analysis.io.labels.EMOTION_CLASSES``; the trial
+#: tree holds canonical names, not raw labels) and 3-class composite; anything else is grey.
 EMOTION_COLORS = {
-    "happiness": "#e6b800", "happy": "#e6b800",
+    "happiness": "#e6b800",
     "disgust": "#2ca02c",
-    "anger": "#d62728", "angry": "#d62728",
+    "anger": "#d62728",
     "fear": "#9467bd",
-    "sadness": "#1f77b4", "sad": "#1f77b4",
+    "sadness": "#1f77b4",
     "surprise": "#ff7f0e",
     "contempt": "#8c564b",
+    "tense": "#17becf",
     "positive": "#e6b800", "negative": "#d62728",
 }
 _OTHER = "#7f7f7f"
 
 #: Display unit of each stored unit: (factor, label).
 _DISPLAY_UNITS = {"V": (1e3, "mV"), "S": (1e6, "µS"), "degC": (1.0, "°C")}
+
+#: Trace colour of each EEG display group (``store.channel_group``).
+_GROUP_COLORS = {"frontal": "#1f4e79", "central": "#2e7d32", "temporal": "#8e44ad", "parietal": "#b35900",
+                 "occipital": "#7b1f1f", "other": "#444444"}
 
 _BORDER_LEFT = 90
 #: Peripheral signals shown by default (others can be ticked in the sidebar).
@@ -313,18 +319,17 @@ class Explorer(pn.viewable.Viewer):
         ev = self._events
         self._shade = None
         if len(ev):
-            self._shade = ColumnDataSource(dict(
-                left=ev["onset"].astype(float),
-                right=np.maximum(ev["offset"].astype(float), ev["apex"].astype(float)),
-                color=[_color(e) for e in ev["emotion"]]))
+            shaded = dict(left=ev["onset"].astype(float),
+                          right=np.maximum(ev["offset"].astype(float), ev["apex"].astype(float)),
+                          color=[_color(e) for e in ev["emotion"]])
+            self._shade = ColumnDataSource(shaded)
         # annotations
         f = self._figure("annotations", 120, "events", y_range=Range1d(0, 1))
         f.yaxis.visible = False
         f.title.text = "Annotations (onset-offset shaded, apex line, AUs)"
         if len(ev):
             data = dict(
-                left=ev["onset"].astype(float), right=np.maximum(ev["offset"].astype(float), ev["apex"].astype(float)),
-                apex=ev["apex"].astype(float), color=[_color(e) for e in ev["emotion"]],
+                shaded, apex=ev["apex"].astype(float),
                 label=[f"{'ME' if k == 'micro' else 'MaE'} {a}" for k, a in zip(ev["kind"], ev["aus"])],
                 kind=list(ev["kind"]), emotion=list(ev["emotion"]), aus=list(ev["aus"]),
                 y=np.where(np.arange(len(ev)) % 2 == 0, 0.62, 0.12),
@@ -357,9 +362,10 @@ class Explorer(pn.viewable.Viewer):
         fb.visible = False
         self._figs["classes"] = fb
         # EEG
-        if self._store.eeg_sfreq(s, m) is not None:
+        eeg_sfreq = self._store.eeg_sfreq(s, m)
+        if eeg_sfreq is not None:
             fe = self._figure("eeg", 300, "", y_range=Range1d(-1, 1))
-            fe.title.text = f"EEG ({self._store.eeg_sfreq(s, m):g} Hz)"
+            fe.title.text = f"EEG ({eeg_sfreq:g} Hz)"
             self._src["eeg"] = ColumnDataSource(dict(xs=[], ys=[], channel=[], color=[]))
             fe.multi_line("xs", "ys", source=self._src["eeg"], line_color="color", line_width=1)
             fe.yaxis.ticker = FixedTicker(ticks=[])
@@ -446,10 +452,8 @@ class Explorer(pn.viewable.Viewer):
         tr = self._store.eeg_traces(s, m, self.channels, x0, x1, self.plot_width, l_freq=hp or None,
                                     h_freq=lp, notch=self.notch or None, scaling=self.scaling, gain=self.gain)
         groups = dict(zip(self._channel_table["channel"], self._channel_table["group"]))
-        palette = {"frontal": "#1f4e79", "central": "#2e7d32", "temporal": "#8e44ad", "parietal": "#b35900",
-                   "occipital": "#7b1f1f", "other": "#444444"}
         src.data = dict(xs=tr["xs"], ys=tr["ys"], channel=tr["channel"],
-                        color=[palette.get(groups.get(c, "other"), "#555555") for c in tr["channel"]])
+                        color=[_GROUP_COLORS.get(groups.get(c, "other"), "#555555") for c in tr["channel"]])
         f = self._figs["eeg"]
         n = len(tr["channel"])
         f.y_range.update(start=-1, end=max(n, 1))
@@ -495,8 +499,6 @@ class Explorer(pn.viewable.Viewer):
                 self._refresh_cardiac(x0, x1, w, fac)
 
     def _refresh_cardiac(self, x0, x1, w, fac):
-        from .store import downsample_trace
-
         s, m = self.subject, int(self.trial)
         try:
             card = self._store.cardiac(s, m)
@@ -557,8 +559,6 @@ class Explorer(pn.viewable.Viewer):
                 self._src["score"].data = dict(x=[], y=[])
                 self._src["intervals"].data = dict(left=[], right=[], label=[])
             return
-        from .store import downsample_trace
-
         rows = pred.for_trial(self.subject, int(self.trial))
         fp.visible = True
         x0, x1 = self.x_range

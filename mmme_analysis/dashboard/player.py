@@ -174,7 +174,6 @@ class FramePlayer(JSComponent):
         super().__init__(**params)
         self._source = source
         self._source_id = 0
-        self.bytes_sent = 0
 
     def set_source(self, source: Callable, *, n_frames: int, fps: float, t_first: float = 0.0, frame: int = 0):
         """Switch to another video and show ``frame``."""
@@ -182,10 +181,6 @@ class FramePlayer(JSComponent):
         self._source_id += 1
         self.param.update(n_frames=max(int(n_frames), 1), fps=float(fps), t_first=float(t_first))
         self.show(frame, force=True)
-
-    def time_of(self, index: int) -> float:
-        """Time (s) of frame position ``index``."""
-        return float(self.t_first + int(index) / self.fps)
 
     def show(self, index: int, *, force: bool = False):
         """Push frame ``index`` to the browser and move the slider there."""
@@ -199,7 +194,6 @@ class FramePlayer(JSComponent):
         if self._source is None:
             return
         fr = self._source(index)
-        self.bytes_sent += len(fr.data)
         self.message = fr.message
         self._send_msg({"type": "frame", "frame": int(fr.index), "time": float(fr.time), "mime": fr.mime,
                         "message": fr.message, "seek": bool(seek), "source": self._source_id, "data": fr.data})

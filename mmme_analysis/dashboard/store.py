@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import param
 
-from .._validate import check_int, check_option, check_path, check_positive
+from .._validate import check_int, check_option, check_path, check_positive, check_sfreq
 from ..errors import DataFormatError
 
 __all__ = [
@@ -598,22 +598,23 @@ class ExplorerStore(param.Parameterized):
             return {}
         return {str(k): str(v.attrs.get("units", "")) for k, v in ds.data_vars.items() if v.dims == ("time",)}
 
-    def peri_trace(self, subject: str, marker: int, name: str, t0: float, t1: float, width: int) -> tuple:
-        """Downsampled peripheral signal ``name`` over ``[t0, t1]``: (x s, y in its units)."""
+    def _peri(self, subject, marker, name):
+        """(time s, values) of peripheral signal ``name``, read once per trial."""
+        self.trial(subject, marker)  # a cached value must belong to this trial
         key = ("peri", name)
         if key not in self._derived:
             ds = self._node(subject, marker, "peri")
             self._derived[key] = (ds["time"].values, np.asarray(ds[name].values, dtype=np.float64))
-        t, y = self._derived[key]
+        return self._derived[key]
+
+    def peri_trace(self, subject: str, marker: int, name: str, t0: float, t1: float, width: int) -> tuple:
+        """Downsampled peripheral signal ``name`` over ``[t0, t1]``: (x s, y in its units)."""
+        t, y = self._peri(subject, marker, name)
         return downsample_trace(t, y, t0, t1, width)
 
     def peri_at(self, subject: str, marker: int, name: str, times) -> np.ndarray:
         """Peripheral signal ``name`` at ``times`` (s), linearly interpolated, in its units."""
-        key = ("peri", name)
-        if key not in self._derived:
-            ds = self._node(subject, marker, "peri")
-            self._derived[key] = (ds["time"].values, np.asarray(ds[name].values, dtype=np.float64))
-        t, y = self._derived[key]
+        t, y = self._peri(subject, marker, name)
         return np.interp(np.asarray(times, dtype=float), t, y)
 
     def cardiac(self, subject: str, marker: int) -> dict | None:
@@ -626,15 +627,13 @@ class ExplorerStore(param.Parameterized):
         dict or None
             ``rpeaks`` (s), ``time`` (s), ``hr`` (bpm), ``hr_slope`` (bpm/s); None without ECG.
         """
+        self.trial(subject, marker)  # a cached value must belong to this trial
         if "cardiac" in self._derived:
             return self._derived["cardiac"]
         ds = self._node(subject, marker, "peri")
         out = None
         if ds is not None and "ECG" in ds:
-            sfreq = float(ds.attrs["sfreq"])
-            t = ds["time"].values
-            ecg = np.asarray(ds["ECG"].values, dtype=np.float64)
-            out = _cardiac(ecg, sfreq, t)
+            out = _cardiac(ds["ECG"], float(ds.attrs["sfreq"]))
         self._derived["cardiac"] = out
         return out
 
@@ -705,8 +704,6 @@ def filter_display(data: np.ndarray, sfreq: float, *, l_freq=None, h_freq=None, 
     """
     import mne
 
-    from .._validate import check_sfreq
-
     sfreq = check_sfreq(sfreq)
     data = np.asarray(data, dtype=np.float64)
     if data.shape[-1] < 16:
@@ -720,29 +717,12 @@ def filter_display(data: np.ndarray, sfreq: float, *, l_freq=None, h_freq=None, 
     return data
 
 
-def _cardiac(ecg: np.ndarray, sfreq: float, t: np.ndarray) -> dict:
-    """R peaks (s), HR (bpm) and HR slope (bpm/s) of one ECG trace."""
-    try:
-        from ..physio import ecg_process  # the package's NeuroKit2 pipeline
-    except ImportError:  # pragma: no cover - older checkouts without mmme_analysis.physio
-        ecg_process = None
-    if ecg_process is not None:
-        import xarray as xr
+def _cardiac(ecg, sfreq: float) -> dict:
+    """R peaks (s), HR (bpm) and HR slope (bpm/s) of one ECG trace (a DataArray on ``time``)."""
+    from ..physio import ecg_process  # the package's NeuroKit2 pipeline
 
-        sig = xr.DataArray(ecg, dims=("time",), coords={"time": t}, attrs={"sfreq": float(sfreq)})
-        ds = ecg_process(sig, sfreq)
-        return dict(rpeaks=np.asarray(ds["ECG_R_Peak_Times"].values, float),
-                    time=np.asarray(ds["time"].values),
-                    hr=np.asarray(ds["ECG_Rate"].values, float),
-                    hr_slope=np.asarray(ds["ECG_Rate_Slope"].values, float))
-    import neurokit2 as nk
-
-    clean = nk.ecg_clean(ecg, sampling_rate=int(round(sfreq)))
-    _, info = nk.ecg_peaks(clean, sampling_rate=int(round(sfreq)))
-    peaks = np.asarray(info["ECG_R_Peaks"], dtype=int)
-    if peaks.size < 3:
-        hr = np.full(t.size, np.nan)
-    else:
-        hr = np.asarray(nk.signal_rate(peaks, sampling_rate=sfreq, desired_length=t.size), dtype=float)
-    slope = np.gradient(hr, 1.0 / sfreq) if t.size > 1 else np.zeros_like(hr)
-    return dict(rpeaks=t[peaks], time=t, hr=hr, hr_slope=slope)
+    ds = ecg_process(ecg, sfreq)
+    return dict(rpeaks=np.asarray(ds["ECG_R_Peak_Times"].values, float),
+                time=np.asarray(ds["time"].values),
+                hr=np.asarray(ds["ECG_Rate"].values, float),
+                hr_slope=np.asarray(ds["ECG_Rate_Slope"].values, float))

@@ -50,8 +50,6 @@ Conventions
 """
 from __future__ import annotations
 
-import functools
-import json
 import os
 import re
 import warnings
@@ -394,7 +392,6 @@ class ImageSequenceDataset(_ClipKeys, Dataset):
         rel = self._folders.get((subject, trial))
         return None if rel is None else self.path / rel
 
-    @functools.lru_cache(maxsize=64)
     def _frames(self, subject: str, trial: str) -> tuple[tuple[str, ...], np.ndarray]:
         """(image paths, frame numbers) of a trial's folder, in frame-number order."""
         rel = self._folders[(subject, trial)]
@@ -429,13 +426,12 @@ class ImageSequenceDataset(_ClipKeys, Dataset):
             first = int(video["frame"].values[0])
             nodes["/video"] = video
         rows = self._annotations[(self._annotations["subject"] == subject) & (self._annotations["trial"] == trial)]
-        times = {}
-        for k in ("onset", "apex", "offset"):
-            frames = rows[f"{k}_frame"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-            times[k] = (frames - first) / self.fps
+        coded = {k: rows[f"{k}_frame"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+                 for k in ("onset", "apex", "offset")}
+        times = {k: (frames - first) / self.fps for k, frames in coded.items()}
         if "/video" in nodes:  # coded frames must lie within the clip's images
             lo, hi = nodes["/video"]["frame"].values[[0, -1]]
-            coded = np.concatenate([times["onset"], times["offset"]]) * self.fps + first
+            coded = np.concatenate([coded["onset"], coded["offset"]])
             coded = coded[np.isfinite(coded)]
             f_min, f_max = (coded.min(), coded.max()) if coded.size else (lo, hi)
             if f_min < lo or f_max > hi:
@@ -462,13 +458,12 @@ class ImageSequenceDataset(_ClipKeys, Dataset):
         lazy = _LazyFrames(_read_images, files, len(files), shape)
         data = _dask_frames(lazy, chunk, (files, Path(files[0]).stat().st_mtime_ns))
         t = (numbers - numbers[0]) / self.fps
-        ds = xr.Dataset(
+        return xr.Dataset(
             {"frames": (("time", "y", "x", "rgb"), data)},
             coords={"time": ("time", t, {"units": "s"}),
                     "frame": ("time", numbers, {"long_name": "frame number in the image file names"})},
             attrs={"fps": self.fps, "source": str(self._folders[(subject, trial)])},
         )
-        return ds
 
     def __repr__(self) -> str:
         t = self._trials

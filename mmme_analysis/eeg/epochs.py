@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_option
+from .._validate import check_option, check_positive
+from .preprocessing import _check_raw
 
 __all__ = ["eeg_epochs", "eeg_event_epochs", "eeg_window_epochs"]
 
@@ -42,8 +43,7 @@ def eeg_epochs(raw, times, *, tmin: float = -0.5, tmax: float = 1.0, tstart: flo
     """
     import mne
 
-    if not isinstance(raw, mne.io.BaseRaw):
-        raise TypeError(f"Invalid value for 'raw': expected an mne.io.Raw, got {type(raw).__name__}")
+    _check_raw(raw)
     times = np.atleast_1d(np.asarray(times, float))
     if times.size == 0 or not np.all(np.isfinite(times)):
         raise ValueError(f"Invalid value for 'times': expected a non-empty array of finite times (s), got {times!r}")
@@ -117,8 +117,6 @@ def eeg_window_epochs(raw, start: float, stop: float, *, duration: float = 1.0, 
     mne.Epochs
         ``tmin = 0``; metadata column ``start`` (s on the trial axis).
     """
-    from .._validate import check_positive
-
     duration = check_positive("duration", duration)
     overlap = check_positive("overlap", overlap, allow_zero=True)
     if overlap >= duration:

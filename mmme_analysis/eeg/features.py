@@ -52,14 +52,11 @@ def eeg_psd(data, sfreq=None, *, fmin: float = 0.0, fmax: float | None = None, n
     """
     import mne
 
-    if isinstance(data, mne.BaseEpochs):
+    epochs = isinstance(data, mne.BaseEpochs)
+    if epochs:
         sfreq = data.info["sfreq"]
         names = data.ch_names
         n_times = len(data.times)
-        n_fft = int(n_fft or min(n_times, int(round(2 * sfreq))))
-        spec = data.compute_psd(method="welch", fmin=fmin, fmax=fmax if fmax is not None else sfreq / 2,
-                                n_fft=n_fft, verbose="error")
-        psd, freqs = spec.get_data(return_freqs=True)
     else:
         sfreq = check_sfreq(sfreq)
         arr = np.asarray(data, dtype=float)
@@ -71,9 +68,13 @@ def eeg_psd(data, sfreq=None, *, fmin: float = 0.0, fmax: float | None = None, n
         if len(names) != arr.shape[1]:
             raise ValueError(f"Invalid value for 'ch_names': expected {arr.shape[1]} names, got {len(names)}")
         n_times = arr.shape[-1]
-        n_fft = int(n_fft or min(n_times, int(round(2 * sfreq))))
-        psd, freqs = mne.time_frequency.psd_array_welch(arr, sfreq, fmin=fmin, fmax=fmax if fmax is not None else sfreq / 2,
-                                                        n_fft=n_fft, verbose="error")
+    n_fft = int(n_fft or min(n_times, int(round(2 * sfreq))))
+    fmax = sfreq / 2 if fmax is None else fmax
+    if epochs:
+        spec = data.compute_psd(method="welch", fmin=fmin, fmax=fmax, n_fft=n_fft, verbose="error")
+        psd, freqs = spec.get_data(return_freqs=True)
+    else:
+        psd, freqs = mne.time_frequency.psd_array_welch(arr, sfreq, fmin=fmin, fmax=fmax, n_fft=n_fft, verbose="error")
     return xr.DataArray(
         psd,
         dims=("event", "channel", "freq"),

@@ -93,21 +93,21 @@ def eeg_filter(raw, *, l_freq: float | None = 1.0, h_freq: float | None = 45.0, 
     l_freq, h_freq : float | None
         Pass band edges (Hz); ``None`` leaves that side open.
     notch : float | None
-        Mains frequency (Hz); its harmonics below Nyquist are notched too. ``None``: off.
+        Mains frequency (Hz); its harmonics below Nyquist are notched too. ``None`` (or a
+        value at or above Nyquist): off.
         EEG, EOG, ECG and EMG channels are filtered.
     """
     _check_raw(raw)
     for name, v in (("l_freq", l_freq), ("h_freq", h_freq), ("notch", notch)):
         if v is not None:
             check_positive(name, v)
-    out = raw.copy().load_data(verbose="error")
-    picks = [i for i, t in enumerate(out.get_channel_types()) if t in ("eeg", "eog", "ecg", "emg")]
-    nyq = out.info["sfreq"] / 2.0
-    if notch is not None and notch < nyq:
-        freqs = np.arange(notch, nyq, notch)
-        out.notch_filter(freqs, picks=picks, verbose="error")
+    nyq = raw.info["sfreq"] / 2.0
     if h_freq is not None and h_freq >= nyq:
         raise ValueError(f"Invalid value for 'h_freq': expected a frequency below Nyquist ({nyq} Hz), got {h_freq!r}")
+    out = raw.copy().load_data(verbose="error")
+    picks = [i for i, t in enumerate(out.get_channel_types()) if t in ("eeg", "eog", "ecg", "emg")]
+    if notch is not None and notch < nyq:
+        out.notch_filter(np.arange(notch, nyq, notch), picks=picks, verbose="error")
     out.filter(l_freq, h_freq, picks=picks, verbose="error")
     return out
 
@@ -207,8 +207,6 @@ def eeg_preprocess(
     _check_raw(raw)
     if sfreq is not None:
         raw = eeg_resample(raw, sfreq)
-    if notch is not None and notch >= raw.info["sfreq"] / 2:
-        notch = None
     raw = eeg_filter(raw, l_freq=l_freq, h_freq=h_freq, notch=notch)
     fitted = None
     if ica:

@@ -8,10 +8,8 @@ builds such samples from a dataset.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -168,9 +166,9 @@ def cache_flow(features: xr.Dataset, store_path, name: str) -> Path:
     """Write flow features into group ``features/<name>`` of a Zarr store, atomically.
 
     The dataset is written to a temporary folder beside the target (same file system) and
-    moved in place with :func:`os.replace`; an older group of the same name is replaced
-    only once the new one is complete. The store (and its ``features`` group) is created
-    when missing. Independent of the lead's store code: it only touches ``features/<name>``.
+    moved in place (as :mod:`mmme_analysis.store` writes trials); an older group of the
+    same name is replaced only once the new one is complete. The store (and its
+    ``features`` group) is created when missing; only ``features/<name>`` is touched.
 
     Parameters
     ----------
@@ -186,7 +184,7 @@ def cache_flow(features: xr.Dataset, store_path, name: str) -> Path:
     pathlib.Path
         The folder of the written group.
     """
-    import zarr
+    from ..store import _ensure_groups, _replace_dir
 
     if not isinstance(features, xr.Dataset):
         raise TypeError(
@@ -196,8 +194,7 @@ def cache_flow(features: xr.Dataset, store_path, name: str) -> Path:
     store = check_path("store_path", store_path, must_exist=False)
     if store.exists() and not store.is_dir():
         raise ValueError(f"Invalid value for 'store_path': expected a Zarr folder, got {str(store)!r}")
-    zarr.open_group(str(store), mode="a")
-    zarr.open_group(str(store), mode="a", path="features")
+    _ensure_groups(store.parent, store.name, "features")
     parent = store / "features"
     final = parent / name
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=parent))
@@ -208,13 +205,7 @@ def cache_flow(features: xr.Dataset, store_path, name: str) -> Path:
                 ds[k] = ds[k].copy(data=np.array([str(v) for v in ds[k].values.ravel()],
                                                  dtype=object).reshape(ds[k].shape))
         ds.to_zarr(str(tmp), mode="w", consolidated=False)
-        if final.exists():
-            old = parent / f".old-{name}-{uuid.uuid4().hex}"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
+        _replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

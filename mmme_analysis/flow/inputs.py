@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from .._validate import check_int, check_option
-from .strain import flow_strain
+from .strain import _check_flow, flow_strain
 
 __all__ = ["MODEL_INPUTS", "CHANNELS", "NORMALIZE_METHODS", "flow_inputs", "flow_normalize"]
 
@@ -104,11 +104,7 @@ def flow_inputs(flow, *, size: int = 28, normalize: str = "maxabs",
     """
     size = check_int("size", size, min_value=4)
     check_option("normalize", normalize, NORMALIZE_METHODS)
-    f = np.asarray(flow, dtype=np.float32)
-    if f.ndim != 3 or f.shape[-1] != 2:
-        raise ValueError(
-            f"Invalid value for 'flow': expected an array of shape (y, x, 2), got shape {f.shape}"
-        )
+    f = _check_flow(flow).astype(np.float32)
     if subtract_global:
         f = f - np.median(f.reshape(-1, 2), axis=0)
     strain = flow_strain(f)

@@ -20,6 +20,7 @@ import pandas as pd
 from .._validate import check_path, check_sfreq
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
+from .eeg import _check_trigger
 
 __all__ = [
     "BIOPAC_COLUMNS",
@@ -109,11 +110,7 @@ def write_biopac_mat(path, signals: dict, sfreq, trigger) -> Path:
     if missing:
         raise ValueError(f"Invalid value for 'signals': expected keys {', '.join(required)}, missing {', '.join(missing)}")
     n = np.asarray(signals["ECG"]).shape[0]
-    trig = np.asarray(trigger)
-    if trig.shape != (n,) or not np.issubdtype(trig.dtype, np.integer):
-        raise ValueError(f"Invalid value for 'trigger': expected an int array of shape ({n},), got {trig.dtype} {trig.shape}")
-    if trig.size and (trig.min() < 0 or trig.max() > 255):
-        raise ValueError(f"Invalid value for 'trigger': expected codes in 0..255, got {trig.min()}..{trig.max()}")
+    trig = _check_trigger(trigger, n)
     sig = {}
     for key, arr in signals.items():
         a = np.asarray(arr, dtype=float)
@@ -204,7 +201,7 @@ def _read_mat(path: Path):
             f"ms or s, got {isi.tolist()} {isi_units!r}"
         )
     sfreq = 1.0 / (isi[0] * scale)
-    start = float(np.asarray(mat.get("start_sample", [[0]]), dtype=float).ravel()[0]) if "start_sample" in mat else 0.0
+    start = float(np.asarray(mat.get("start_sample", 0.0), dtype=float).ravel()[0])
     return data, labels, units, sfreq, start
 
 

@@ -91,7 +91,7 @@ import pandas as pd
 
 from .._validate import check_option, check_path, check_positive
 from ..errors import DataFormatError
-from .labels import au_numbers, map_emotion, marker_category, parse_aus
+from .labels import _blank, au_numbers, map_emotion, marker_category, parse_aus
 from .stamps import parse_stamp
 
 __all__ = [
@@ -236,14 +236,6 @@ class PersonalMap(Mapping):
 
 
 # ------------------------------------------------------------------------- reading
-def _blank(value) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
 def _read_rows(path: Path) -> list[tuple[int, tuple]]:
     """Non-empty rows of the first sheet as ``(1-based row number, cell values)``."""
     suffix = path.suffix.lower()

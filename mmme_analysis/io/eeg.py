@@ -60,6 +60,18 @@ def _as_utc(meas_date):
     return meas_date.astimezone(_dt.timezone.utc)
 
 
+def _check_trigger(trigger, n: int) -> np.ndarray:
+    """``trigger`` as an int array of shape ``(n,)`` with 8-bit DB25 codes (0-255)."""
+    trig = np.asarray(trigger)
+    if trig.shape != (n,) or not np.issubdtype(trig.dtype, np.integer):
+        raise ValueError(
+            f"Invalid value for 'trigger': expected an int array of shape ({n},), got {trig.dtype} {trig.shape}"
+        )
+    if trig.size and (trig.min() < 0 or trig.max() > 255):
+        raise ValueError(f"Invalid value for 'trigger': expected codes in 0..255 (8-bit DB25), got {trig.min()}..{trig.max()}")
+    return trig
+
+
 def write_eeg_session(path, data, sfreq, ch_names, ch_types, trigger, *, meas_date=None) -> Path:
     """Write an EEG session file with a ``Trigger`` channel, atomically.
 
@@ -104,13 +116,7 @@ def write_eeg_session(path, data, sfreq, ch_names, ch_types, trigger, *, meas_da
         raise ValueError(f"Invalid value for 'ch_names': expected no {TRIGGER_NAME!r} channel (it is added from 'trigger'), got {ch_names!r}")
     for t in ch_types:
         check_option("ch_types", t, _VOLTAGE_TYPES)
-    trig = np.asarray(trigger)
-    if trig.shape != (n,) or not np.issubdtype(trig.dtype, np.integer):
-        raise ValueError(
-            f"Invalid value for 'trigger': expected an int array of shape ({n},), got {trig.dtype} {trig.shape}"
-        )
-    if trig.size and (trig.min() < 0 or trig.max() > 255):
-        raise ValueError(f"Invalid value for 'trigger': expected codes in 0..255 (8-bit DB25), got {trig.min()}..{trig.max()}")
+    trig = _check_trigger(trigger, n)
     if not np.all(np.isfinite(data)):
         raise ValueError("Invalid value for 'data': expected finite values, got NaN or inf")
     meas_date = _as_utc(meas_date)

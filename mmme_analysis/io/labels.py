@@ -62,6 +62,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from .._validate import check_option
 from ..errors import DataFormatError
 
 __all__ = [
@@ -181,8 +182,6 @@ def map_emotion(raw, flavour: str, *, where: str | None = None) -> EmotionLabel:
     DataFormatError
         If the label is empty or outside the flavour's vocabulary.
     """
-    from .._validate import check_option
-
     check_option("flavour", flavour, FLAVOUR_EMOTIONS)
     vocab = FLAVOUR_EMOTIONS[flavour]
     text = "" if raw is None or (isinstance(raw, float) and raw != raw) else str(raw).strip()

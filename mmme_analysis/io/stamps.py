@@ -16,6 +16,7 @@ import re
 from pathlib import PurePath
 from typing import NamedTuple
 
+from .._validate import check_int, check_option
 from ..errors import DataFormatError
 
 __all__ = [
@@ -95,8 +96,6 @@ def format_stamp(seconds: float, parts: int = 5) -> str:
     The value is rounded to the nearest microsecond (5 parts) or millisecond (4 parts).
     Inverse of :func:`parse_stamp`.
     """
-    from .._validate import check_option
-
     check_option("parts", parts, (4, 5))
     try:
         s = float(seconds)
@@ -181,8 +180,6 @@ def format_frame_name(date, seconds: float, marker: int, *, ext: str = ".tif") -
     ext : str
         Suffix appended to the name (``".tif"`` as on the camera; ``""`` for none).
     """
-    from .._validate import check_int
-
     if isinstance(date, str):
         try:
             date = _dt.date.fromisoformat(date.strip())

@@ -23,12 +23,12 @@ import numpy as np
 
 from .._validate import check_int, check_path, check_sfreq
 from ..errors import DataFormatError
+from .stamps import _FRAME_SUFFIXES, format_frame_name, parse_frame_name
 
 __all__ = ["write_video", "read_video", "read_frame", "write_frames", "read_frames"]
 
 _FOURCC = "HFYU"
 _CHUNK_BYTES = 128 * 2**20  # upper bound on the decoded size of one dask chunk
-_FRAME_SUFFIXES = (".tif", ".tiff")
 _FRAME_PATTERN = "YYYY-MM-DD-hh-mm-ss-ms-us-marker.tif"
 
 
@@ -356,8 +356,6 @@ def write_frames(folder, frames, stamps, *, date, marker) -> list:
     """
     import tifffile
 
-    from .stamps import format_frame_name
-
     folder = check_path("folder", folder, must_exist=False)
     arr = _as_frames(frames)
     st = np.asarray(stamps, dtype=np.float64)
@@ -440,8 +438,6 @@ def read_frames(folder, *, fps: float | None = None, chunk_frames: int = 150):
     """
     import xarray as xr
     import tifffile
-
-    from .stamps import parse_frame_name
 
     folder = check_path("folder", folder, kind="dir").resolve()
     chunk_frames = check_int("chunk_frames", chunk_frames, min_value=1)

@@ -41,6 +41,7 @@ class OffApexNet(nn.Module):
 
     def __init__(self, n_classes: int, input_size: int = 28, hidden: int = 1024):
         super().__init__()
+        self.input_size = input_size  # the fc layer is sized for it (read by infer_clip)
         self.stream_u, self.stream_v = _stream(), _stream()
         side = input_size // 4
         self.head = nn.Sequential(

@@ -34,6 +34,7 @@ class STSTNet(nn.Module):
 
     def __init__(self, n_classes: int, in_channels: int = 3, input_size: int = 28):
         super().__init__()
+        self.input_size = input_size  # the fc layer is sized for it (read by infer_clip)
         self.streams = nn.ModuleList(
             nn.Sequential(
                 nn.Conv2d(in_channels, k, kernel_size=3, padding=1),

@@ -7,13 +7,19 @@ a REQUIRED ``sfreq``. Outputs share the input's ``time`` coordinate.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from .._validate import check_sfreq
+from .._warnings import MMMEWarning
 
-__all__ = ["as_signal", "to_dataset", "peaks_to_times", "slope"]
+__all__ = ["as_signal", "to_dataset", "peak_rate", "slope", "MIN_PEAKS"]
+
+#: Fewest beats / breaths from which a rate is interpolated; fewer give a NaN rate.
+MIN_PEAKS = 3
 
 
 def as_signal(x, sfreq=None, *, name: str = "signal"):
@@ -88,11 +94,37 @@ def to_dataset(columns: dict, time: np.ndarray, sfreq: float, units: dict, **att
     return ds
 
 
-def peaks_to_times(peaks, time: np.ndarray) -> np.ndarray:
-    """Convert sample indices of peaks to times (s) on ``time``."""
-    idx = np.asarray(peaks, dtype=float)
-    idx = idx[np.isfinite(idx)].astype(int)
-    return time[idx]
+def peak_rate(peaks, sfreq: float, n_samples: int, *, where: str, what: str, nan_vars: str = "rate") -> np.ndarray:
+    """Rate (per minute) at every sample, interpolated between peaks (NeuroKit2 ``signal_rate``).
+
+    Parameters
+    ----------
+    peaks : array-like of int
+        Sample indices of the beats / breaths.
+    sfreq : float
+        Sampling frequency (Hz).
+    n_samples : int
+        Length of the signal (samples).
+    where, what, nan_vars : str
+        Caller, name of the peaks and of the variables set to NaN, for the warning.
+
+    Returns
+    -------
+    numpy.ndarray of float, length ``n_samples``
+        All NaN, with an MMMEWarning, when there are fewer than :data:`MIN_PEAKS` peaks.
+    """
+    import neurokit2 as nk
+
+    peaks = np.asarray(peaks, dtype=int)
+    if peaks.size >= MIN_PEAKS:
+        return np.asarray(nk.signal_rate(peaks, sampling_rate=sfreq, desired_length=n_samples), dtype=float)
+    warnings.warn(
+        f"{where}: found {peaks.size} {what} in {n_samples / sfreq:.1f} s; expected at least {MIN_PEAKS}, "
+        f"{nan_vars} set to NaN",
+        MMMEWarning,
+        stacklevel=3,
+    )
+    return np.full(n_samples, np.nan)
 
 
 def slope(values: np.ndarray, sfreq: float) -> np.ndarray:

@@ -8,8 +8,7 @@ import pandas as pd
 import xarray as xr
 
 from .._validate import check_option
-from .._warnings import MMMEWarning
-from ._base import as_signal, slope, to_dataset
+from ._base import as_signal, peak_rate, slope, to_dataset
 
 __all__ = ["ecg_process", "ecg_hrv", "ECG_METHODS", "HRV_DOMAINS"]
 
@@ -58,18 +57,8 @@ def ecg_process(ecg, sfreq=None, *, method: str = "neurokit", correct_artifacts:
         _, info = nk.ecg_peaks(clean, sampling_rate=sr, method=method, correct_artifacts=correct_artifacts)
     peaks = np.asarray(info["ECG_R_Peaks"], dtype=int)
     peaks = peaks[(peaks >= 0) & (peaks < values.size)]
-    if peaks.size >= 3:
-        rate = np.asarray(nk.signal_rate(peaks, sampling_rate=sr, desired_length=values.size), dtype=float)
-        rslope = slope(rate, sr)
-    else:
-        warnings.warn(
-            f"ecg_process: found {peaks.size} R-peaks in {values.size / sr:.1f} s of ECG; "
-            "expected at least 3, heart rate set to NaN",
-            MMMEWarning,
-            stacklevel=2,
-        )
-        rate = np.full(values.size, np.nan)
-        rslope = np.full(values.size, np.nan)
+    rate = peak_rate(peaks, sr, values.size, where="ecg_process", what="R-peaks", nan_vars="heart rate")
+    rslope = slope(rate, sr)
     marks = np.zeros(values.size, dtype=np.int8)
     marks[peaks] = 1
     ds = to_dataset(

@@ -111,8 +111,7 @@ def physio_process(peri, *, modalities=("ECG", "PPG", "EDA", "RSP", "SKT")) -> x
         sfreq = da.attrs.get("sfreq", peri.attrs.get("sfreq"))
         if sfreq is None:
             raise TypeError(f"Invalid value for 'sfreq': expected an 'sfreq' attr (Hz) on the /peri node or {m!r}, got None")
-        da = da.load() if hasattr(da, "load") else da
-        outs.append(_PROCESSORS[m](da.copy(), float(sfreq)))
+        outs.append(_PROCESSORS[m](da, float(sfreq)))
     if not outs:
         raise ValueError(f"Invalid value for 'peri': expected at least one of {tuple(modalities)!r}, got {list(peri.data_vars)!r}")
     out = xr.merge(outs, compat="override", combine_attrs="drop_conflicts")
@@ -261,9 +260,9 @@ def event_features(
     trial_means = {v: float(np.nanmean(a)) if np.isfinite(a).any() else np.nan for v, a in arrays.items()}
     rpeaks = np.asarray(physio["ECG_R_Peak_Times"].values, float) if "ECG_R_Peak_Times" in physio else None
 
-    all_w = [_window_for(v, windows) for v in variables]
-    if rpeaks is not None:
-        all_w.append(_window_for("HRV", windows))
+    win = {v: _window_for(v, windows) for v in variables}
+    hrv_win = _window_for("HRV", windows)
+    all_w = [*win.values(), hrv_win] if rpeaks is not None else list(win.values())
     w_lo = min((w[0] for w in all_w), default=0.0)
     w_hi = max((w[1] for w in all_w), default=0.0)
     step = max(float(np.median(np.diff(time))) if time.size > 1 else 0.01, 0.01)
@@ -299,12 +298,12 @@ def event_features(
             tt = {a: float(e[a]) + shift for a in ANCHORS}
             row.update(tt)
             for v in variables:
-                w0, w1 = _window_for(v, windows)
+                w0, w1 = win[v]
                 for a in anchors:
                     row[f"{v}_{a}"] = _window_mean(arrays[v], time, tt[a] + w0, tt[a] + w1)
                 row[f"{v}_trialmean"] = trial_means[v]
             if rpeaks is not None:
-                w0, w1 = _window_for("HRV", windows)
+                w0, w1 = hrv_win
                 for a in anchors:
                     row[f"HRV_MeanNN_{a}"], row[f"HRV_RMSSD_{a}"] = _hrv_window(rpeaks, tt[a] + w0, tt[a] + w1)
             rows.append(row)

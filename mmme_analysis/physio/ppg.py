@@ -6,8 +6,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from .._warnings import MMMEWarning
-from ._base import as_signal, slope, to_dataset
+from ._base import as_signal, peak_rate, slope, to_dataset
 
 __all__ = ["ppg_process"]
 
@@ -40,16 +39,7 @@ def ppg_process(ppg, sfreq=None) -> xr.Dataset:
         warnings.simplefilter("ignore")
         _, info = nk.ppg_peaks(clean, sampling_rate=sr)
     peaks = np.asarray(info["PPG_Peaks"], dtype=int)
-    if peaks.size >= 3:
-        rate = np.asarray(nk.signal_rate(peaks, sampling_rate=sr, desired_length=values.size), dtype=float)
-    else:
-        warnings.warn(
-            f"ppg_process: found {peaks.size} pulse peaks in {values.size / sr:.1f} s; expected at least 3, "
-            "pulse rate set to NaN",
-            MMMEWarning,
-            stacklevel=2,
-        )
-        rate = np.full(values.size, np.nan)
+    rate = peak_rate(peaks, sr, values.size, where="ppg_process", what="pulse peaks", nan_vars="pulse rate")
     marks = np.zeros(values.size, dtype=np.int8)
     marks[peaks] = 1
     ds = to_dataset(

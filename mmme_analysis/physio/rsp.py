@@ -6,8 +6,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from .._warnings import MMMEWarning
-from ._base import as_signal, to_dataset
+from ._base import MIN_PEAKS, as_signal, peak_rate, to_dataset
 
 __all__ = ["rsp_process"]
 
@@ -39,18 +38,12 @@ def rsp_process(rsp, sfreq=None) -> xr.Dataset:
         clean = np.asarray(nk.rsp_clean(values, sampling_rate=sr), dtype=float)
         peak_signal, info = nk.rsp_peaks(clean, sampling_rate=sr, amplitude_min=0.3)
     troughs = np.asarray(info["RSP_Troughs"], dtype=int)
-    if troughs.size >= 3:
-        amplitude = np.asarray(nk.rsp_amplitude(clean, peak_signal), dtype=float)
-        rate = np.asarray(nk.signal_rate(troughs, sampling_rate=sr, desired_length=values.size), dtype=float)
-    else:
-        warnings.warn(
-            f"rsp_process: found {troughs.size} breaths in {values.size / sr:.1f} s; expected at least 3, "
-            "rate and amplitude set to NaN",
-            MMMEWarning,
-            stacklevel=2,
-        )
-        amplitude = np.full(values.size, np.nan)
-        rate = np.full(values.size, np.nan)
+    rate = peak_rate(troughs, sr, values.size, where="rsp_process", what="breaths", nan_vars="rate and amplitude")
+    amplitude = (
+        np.asarray(nk.rsp_amplitude(clean, peak_signal), dtype=float)
+        if troughs.size >= MIN_PEAKS
+        else np.full(values.size, np.nan)
+    )
     u = units or ""
     return to_dataset(
         {

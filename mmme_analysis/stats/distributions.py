@@ -12,6 +12,14 @@ from .published import MMME_ME_EMOTIONS
 __all__ = ["emotion_counts", "subject_counts", "subject_emotion_counts"]
 
 
+def _class_labels(ann: pd.DataFrame, classes: str, extra=()) -> tuple[pd.Series, list]:
+    """Class of each row (missing -> ``"(none)"``) and the class order: the canonical
+    classes first, then the other classes of the rows and of ``extra``, sorted."""
+    labels = ann[classes].astype(object).where(ann[classes].notna(), "(none)")
+    order = list(EMOTIONS_7 if classes == "emotion" else EMOTION3_CLASSES)
+    return labels, order + sorted((set(labels) | set(extra)) - set(order))
+
+
 def emotion_counts(annotations: pd.DataFrame, *, classes: str = "emotion", published: bool = True) -> pd.DataFrame:
     """Count expressions per emotion class, MEs and MaEs side by side.
 
@@ -35,12 +43,8 @@ def emotion_counts(annotations: pd.DataFrame, *, classes: str = "emotion", publi
     """
     check_option("classes", classes, ("emotion", "emotion3"))
     ann = check_annotations(annotations, (classes, "kind"))
-    labels = ann[classes].astype(object).where(ann[classes].notna(), "(none)")
-    order = list(EMOTIONS_7 if classes == "emotion" else EMOTION3_CLASSES)
-    extra = sorted(set(labels) - set(order))
-    if published and classes == "emotion":
-        extra = sorted(set(extra) | (set(MMME_ME_EMOTIONS) - set(order)))
-    index = order + extra
+    published = published and classes == "emotion"
+    labels, index = _class_labels(ann, classes, extra=MMME_ME_EMOTIONS if published else ())
     tab = pd.crosstab(labels, ann["kind"]).reindex(index=index, columns=["micro", "macro"]).fillna(0).astype(int)
     out = pd.DataFrame(index=pd.Index(index, name=classes))
     out["n_me"] = tab["micro"]
@@ -50,7 +54,7 @@ def emotion_counts(annotations: pd.DataFrame, *, classes: str = "emotion", publi
         tot = out[f"n_{col}"].sum()
         out[f"pct_{col}"] = 100.0 * out[f"n_{col}"] / tot if tot else np.nan
     out = out[["n_me", "pct_me", "n_mae", "pct_mae", "n_total", "pct_total"]]
-    if published and classes == "emotion":
+    if published:
         out["n_me_published"] = [MMME_ME_EMOTIONS.get(c, np.nan) for c in index]
     return out
 
@@ -95,9 +99,7 @@ def subject_emotion_counts(annotations: pd.DataFrame, *, classes: str = "emotion
     ann = check_annotations(annotations, ("subject", "kind", classes))
     if kind is not None:
         ann = ann[ann["kind"] == kind]
-    labels = ann[classes].astype(object).where(ann[classes].notna(), "(none)")
-    order = list(EMOTIONS_7 if classes == "emotion" else EMOTION3_CLASSES)
-    cols = order + sorted(set(labels) - set(order))
+    labels, cols = _class_labels(ann, classes)
     tab = pd.crosstab(ann["subject"], labels).reindex(columns=cols).fillna(0).astype(int)
     tab.columns.name = classes
     return tab

@@ -37,7 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import check_positive, check_sfreq
-from .physio import PeriConfig, _check_rng, _ecg, _emg, _hr_model, _place_waves
+from .physio import (
+    PeriConfig, _check_config, _check_rng, _ecg, _emg, _events_poisson, _hr_model, _place_waves,
+)
 
 __all__ = ["EEGConfig", "QUIKCAP64", "EXTRA_CHANNELS", "BANDS", "simulate_eeg"]
 
@@ -180,11 +182,6 @@ def _segment_gain(n, sfreq, segments, category_factor, ramp):
     return gain
 
 
-def _events_poisson(rng, rate_per_min, duration):
-    k = rng.poisson(rate_per_min * duration / 60.0)
-    return np.sort(rng.uniform(0.0, duration, k))
-
-
 def simulate_eeg(
     duration: float,
     sfreq: float,
@@ -235,9 +232,7 @@ def simulate_eeg(
     rng = _check_rng(rng)
     sfreq = check_sfreq(sfreq)
     duration = check_positive("duration", duration)
-    cfg = EEGConfig() if config is None else config
-    if not isinstance(cfg, EEGConfig):
-        raise TypeError(f"Invalid value for 'config': expected an EEGConfig or None, got {cfg!r}")
+    cfg = _check_config(config, EEGConfig)
     n = int(round(duration * sfreq))
     segs = []
     for seg in segments:
@@ -286,9 +281,8 @@ def simulate_eeg(
         src = src * gain
         core, near = _TOPO[band]
         chans = [c for c in core if c in idx]
-        for c in core:
-            if c in idx:
-                eeg[idx[c]] += src
+        for c in chans:
+            eeg[idx[c]] += src
         for c in near:
             if c in idx:
                 eeg[idx[c]] += 0.5 * src
@@ -315,7 +309,7 @@ def simulate_eeg(
         gaze = lfilter([1.0, -1.0], [1.0, -alpha_hp], gaze)
         k = max(int(0.015 * sfreq), 1)
         gaze = np.convolve(gaze, np.ones(k) / k, mode="same")
-    heo = gaze.copy()
+    heo = gaze
     for c, w in _BLINK_LEAK.items():
         if c in idx:
             eeg[idx[c]] += w * veo

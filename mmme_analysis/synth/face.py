@@ -185,7 +185,7 @@ class FaceConfig:
         check_int("width", self.width, min_value=32)
         if self.height % 2 or self.width % 2:
             raise ValueError(
-                f"Invalid value for 'height, width': expected even numbers (the lossless FFV1 "
+                f"Invalid value for 'height, width': expected even numbers (the lossless HuffYUV "
                 f"video writer needs them), got ({self.height!r}, {self.width!r})"
             )
         for name in ("noise_sd", "blink_rate", "blink_amplitude", "head_shift_rate", "head_shift_max"):
@@ -285,22 +285,23 @@ def _components_field(components, region: str | None, height: int, width: int) -
     return field
 
 
+def _unit_field(components, region: str, height: int, width: int) -> np.ndarray:
+    """Read-only float32 field of ``components`` scaled to a largest magnitude of 1."""
+    field = _components_field(components, region, height, width)
+    field = (field / np.hypot(field[0], field[1]).max()).astype(np.float32)
+    field.setflags(write=False)
+    return field
+
+
 @functools.lru_cache(maxsize=64)
 def _au_field(au: str, height: int, width: int) -> np.ndarray:
     motion = AU_MOTIONS[au]
-    field = _components_field(motion.components, motion.region, height, width)
-    peak = np.hypot(field[0], field[1]).max()
-    field = (field / peak).astype(np.float32)
-    field.setflags(write=False)
-    return field
+    return _unit_field(motion.components, motion.region, height, width)
 
 
 @functools.lru_cache(maxsize=8)
 def _blink_field(height: int, width: int) -> np.ndarray:
-    field = _components_field(_BLINK, "eyes", height, width)
-    field = (field / np.hypot(field[0], field[1]).max()).astype(np.float32)
-    field.setflags(write=False)
-    return field
+    return _unit_field(_BLINK, "eyes", height, width)
 
 
 def au_displacement(au: str, config: FaceConfig | None = None) -> np.ndarray:

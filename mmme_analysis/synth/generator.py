@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from .._validate import check_int, check_path, check_positive
 from ..io.labels import marker_category
+from ..io.stamps import format_stamp
 from .eeg import EEGConfig
 from .face import FaceConfig
 from .physio import PeriConfig
@@ -148,7 +149,7 @@ def _draw_aus(rng, stats, label, kind, supported):
         if aus and all(a in supported for a in aus):
             combos.append(aus)
             weights.append(count)
-    if not combos:  # no coded combination is renderable: fall back to the supported AUs of the label
+    if not combos:  # no coded combination of this label is renderable: any renderable AU
         return (sorted(supported)[int(rng.integers(len(supported)))],)
     w = np.asarray(weights, float)
     return combos[int(rng.choice(len(combos), p=w / w.sum()))]
@@ -187,14 +188,9 @@ def _place_events(rng, cfg, n_frames):
     return events
 
 
-def _stamp(seconds: float) -> str:
-    """Camera wall-clock stamp ``hh-mm-ss-ms-us`` (5 parts) of seconds since midnight."""
-    from ..io.stamps import format_stamp
-
-    return format_stamp(seconds, parts=5)
-
-
-def _trigger_train(n, onsets_samples, codes, width):
+def _trigger_train(n, onsets_samples, codes, sfreq):
+    """Per-sample trigger codes: each marker held for a 20 ms DB25 pulse."""
+    width = int(round(0.02 * sfreq))
     trig = np.zeros(n, dtype=np.int32)
     for s, c in zip(onsets_samples, codes):
         trig[s : s + width] = c
@@ -237,7 +233,6 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
     # --- video and annotations ----------------------------------------------------------------
     n_frames = int(round(cfg.duration * cfg.fps))
     rows, trials_truth, me_apex_eeg = [], [], []
-    cat_index = {}
     for i, marker in enumerate(markers):
         cat = marker_category(marker)
         label = CATEGORY_LABELS[cat]
@@ -277,16 +272,15 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
                 "OnsetTime": round(ev["onset_frame"] / cfg.fps, 6),
                 "ApexTime": round(ev["apex_frame"] / cfg.fps, 6),
                 "OffsetTime": round(off_frame / cfg.fps, 6),
-                "OnsetFrame": _stamp(cam_start + ev["onset_frame"] / cfg.fps),
-                "ApexFrame": _stamp(cam_start + ev["apex_frame"] / cfg.fps),
-                "OffsetFrame": _stamp(cam_start + off_frame / cfg.fps),
+                "OnsetFrame": format_stamp(cam_start + ev["onset_frame"] / cfg.fps, parts=5),
+                "ApexFrame": format_stamp(cam_start + ev["apex_frame"] / cfg.fps, parts=5),
+                "OffsetFrame": format_stamp(cam_start + off_frame / cfg.fps, parts=5),
                 "Action Units": ", ".join(ev["aus"]),
                 "Estimated Emotion": label,
                 "Macro/Micro": "Micro" if ev["kind"] == "micro" else "Macro",
                 "Date": f"{date:%Y}年{date:%m}月{date:%d}日-10时00分",
                 "dif": ev["apex_frame"] - ev["onset_frame"],
             })
-        cat_index[marker] = cat
         trials_truth.append({
             "marker": marker,
             "category": cat,
@@ -294,7 +288,7 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
             "stim_onset_eeg_s": float(stim_on[i]),
             "camera_start": cam_start,
             "distractors": _jsonable(face_truth.get("distractors")),
-            "events": [_jsonable({k: v for k, v in ev.items()}) for ev in events],
+            "events": [_jsonable(ev) for ev in events],
         })
 
     # --- peripheral signals (BIOPAC clock) -------------------------------------------------------
@@ -304,27 +298,26 @@ def _write_subject(raw, cfg, s, name, date, stats, rng):
         config=cfg.peri,
     )
     n_bio = int(round(bio_len * cfg.peri_sfreq))
-    width = int(round(0.02 * cfg.peri_sfreq))  # 20 ms DB25 pulse
     mk_times = np.concatenate([stim_on, stim_on + cfg.duration])
     mk_codes = np.concatenate([markers, np.full(len(markers), 100)])
     order = np.argsort(mk_times)
     mk_times, mk_codes = mk_times[order], mk_codes[order]
     bio_on = np.round((to_bio(mk_times) + rng.normal(0, cfg.jitter_s, mk_times.size)) * cfg.peri_sfreq).astype(int)
     write_biopac_mat(sub_dir / "PERI" / f"{name}.mat", peri, cfg.peri_sfreq,
-                     _trigger_train(n_bio, bio_on, mk_codes, width))
+                     _trigger_train(n_bio, bio_on, mk_codes, cfg.peri_sfreq))
 
     # --- EEG (reference clock) ---------------------------------------------------------------------
     n_eeg = int(round(session_len * cfg.eeg_sfreq))
     t_eeg = np.arange(n_eeg) / cfg.eeg_sfreq
     ecg_on_eeg = np.interp(to_bio(t_eeg) * cfg.peri_sfreq, np.arange(len(peri["ECG"])), peri["ECG"])
-    segments = [(float(t), float(t + cfg.duration), cat_index[m]) for t, m in zip(stim_on, markers)]
+    segments = [(float(t), float(t + cfg.duration), marker_category(m)) for t, m in zip(stim_on, markers)]
     data, ch_names, ch_types, eeg_truth = simulate_eeg(
         session_len, cfg.eeg_sfreq, rng=rng, segments=segments, ecg=ecg_on_eeg, null=cfg.null, config=cfg.eeg,
         return_truth=True,
     )
     eeg_on = np.round(mk_times * cfg.eeg_sfreq).astype(int)
     write_eeg_session(sub_dir / "EEG" / "Acquisition 01.vhdr", data, cfg.eeg_sfreq, ch_names, ch_types,
-                      _trigger_train(n_eeg, eeg_on, mk_codes, int(round(0.02 * cfg.eeg_sfreq))))
+                      _trigger_train(n_eeg, eeg_on, mk_codes, cfg.eeg_sfreq))
 
     truth = {
         "name": name,
@@ -349,9 +342,6 @@ def _jsonable(obj):
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        if obj.dtype == bool and obj.ndim >= 2:  # masks: store their bounding box
-            ys, xs = np.nonzero(obj)
-            return None if ys.size == 0 else [int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1]
         return obj.tolist()
     if isinstance(obj, np.generic):
         return obj.item()

@@ -65,6 +65,23 @@ def _check_rng(rng) -> np.random.Generator:
     return rng
 
 
+def _check_config(config, cls):
+    """``cls()`` for ``None``, else ``config`` if it is a ``cls`` (TypeError otherwise)."""
+    if config is None:
+        return cls()
+    if not isinstance(config, cls):
+        raise TypeError(
+            f"Invalid value for 'config': expected an instance of {cls.__name__} or None, got {config!r}"
+        )
+    return config
+
+
+def _events_poisson(rng, rate_per_min, duration):
+    """Sorted times (s) of a homogeneous Poisson process of ``rate_per_min`` events/min."""
+    k = rng.poisson(rate_per_min * duration / 60.0)
+    return np.sort(rng.uniform(0.0, duration, k))
+
+
 def _check_times(name: str, times: Iterable[float]) -> np.ndarray:
     try:
         arr = np.asarray(times, dtype=float).ravel()
@@ -329,9 +346,8 @@ def _scr_kernel(t: np.ndarray, rise: float, decay: float) -> np.ndarray:
 
 def _eda(n, sfreq, duration, onsets_planted, planted_amp, cfg: PeriConfig, rng):
     tonic = cfg.eda_tonic + cfg.eda_drift * _lowpass_noise(n, sfreq, rng, fmax=0.01)
-    n_spont = rng.poisson(cfg.scr_spontaneous_per_min * duration / 60.0)
-    spont = np.sort(rng.uniform(0.0, duration, n_spont))
-    spont_amp = cfg.scr_amplitude * rng.uniform(0.2, 0.6, n_spont)
+    spont = _events_poisson(rng, cfg.scr_spontaneous_per_min, duration)
+    spont_amp = cfg.scr_amplitude * rng.uniform(0.2, 0.6, spont.size)
     phasic = np.zeros(n)
     t = np.arange(n) / sfreq
     span = int(min(n, np.ceil(10 * cfg.scr_decay * sfreq)))
@@ -426,9 +442,7 @@ def simulate_peri(
     rng = _check_rng(rng)
     sfreq = check_sfreq(sfreq)
     duration = check_positive("duration", duration)
-    cfg = PeriConfig() if config is None else config
-    if not isinstance(cfg, PeriConfig):
-        raise TypeError(f"Invalid value for 'config': expected a PeriConfig or None, got {cfg!r}")
+    cfg = _check_config(config, PeriConfig)
     apexes = _check_times("me_apexes", me_apexes)
     n = int(round(duration * sfreq))
     t_grid, _, resp_phase_grid, rpeaks = _hr_model(

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from .._validate import check_option
 from .config import TrainConfig, resolve_device
@@ -67,7 +68,6 @@ class LOSOResult:
     shuffled: bool
     config: TrainConfig
     device: str
-    extra: dict = field(default_factory=dict)
 
     def table(self, task: str = "") -> pd.DataFrame:
         """Tidy results: one row per (metric, class) with ``model, task, shuffled,
@@ -93,15 +93,8 @@ def results_table(results: Sequence[LOSOResult], tasks: Sequence[str] | None = N
 
 
 def _as_array(X) -> np.ndarray:
-    try:
-        import xarray as xr
-
-        if isinstance(X, xr.Dataset):
-            X = X["flow_inputs"]
-        if isinstance(X, xr.DataArray):
-            X = X.values
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(X, xr.Dataset):
+        X = X["flow_inputs"]
     a = np.asarray(X, dtype=np.float32)
     if a.ndim != 4:
         raise ValueError(

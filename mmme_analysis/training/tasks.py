@@ -21,12 +21,12 @@ import pandas as pd
 
 from .._validate import check_option
 from ..errors import DataFormatError
+from ..io.labels import EMOTION3_CLASSES, EMOTION_CLASSES
 
 __all__ = ["TASKS", "MERTask", "me_task", "task_samples"]
 
 #: Canonical task names.
 TASKS: tuple[str, ...] = ("7class", "3class")
-_EMOTION3 = ("negative", "positive", "surprise")
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,6 @@ class MERTask:
     def counts(self) -> pd.Series:
         """Samples per class (in ``labels`` order)."""
         return self.table["label"].value_counts().reindex(list(self.labels), fill_value=0)
-
-
-def _canonical_order() -> tuple[str, ...]:
-    try:
-        from ..io.labels import EMOTION_CLASSES
-
-        return tuple(EMOTION_CLASSES)
-    except ImportError:  # pragma: no cover - labels module is part of the package
-        return ("happiness", "disgust", "anger", "fear", "sadness", "surprise", "tense",
-                "contempt", "repression", "other")
 
 
 def me_task(annotations: pd.DataFrame, task: str = "3class", *, kind: str = "micro") -> MERTask:
@@ -99,12 +89,12 @@ def me_task(annotations: pd.DataFrame, task: str = "3class", *, kind: str = "mic
         df = df[df["kind"] == kind]
     df = df[df[column].notna()]
     if task == "3class":
-        df = df[df[column].isin(_EMOTION3)]
-        labels = tuple(c for c in _EMOTION3 if c in set(df[column]))
+        df = df[df[column].isin(EMOTION3_CLASSES)]
+        labels = tuple(c for c in EMOTION3_CLASSES if c in set(df[column]))
     else:
-        order = _canonical_order()
         present = set(df[column])
-        labels = tuple(c for c in order if c in present) + tuple(sorted(present - set(order)))
+        labels = (tuple(c for c in EMOTION_CLASSES if c in present)
+                  + tuple(sorted(present - set(EMOTION_CLASSES))))
     df = df.assign(label=df[column].astype(str)).reset_index(drop=True)
     return MERTask(name=task, labels=labels, table=df)
 

@@ -122,7 +122,9 @@ def _as_rgb_uint8(frame) -> np.ndarray:
             f"Invalid value for 'frame': expected a (y, x) or (y, x, 3) image, got shape {a.shape}"
         )
     if a.dtype != np.uint8:
-        a = np.clip(np.rint(a * (255.0 if a.max() <= 1.0 else 1.0)), 0, 255).astype(np.uint8)
+        from ..flow.optical import _to_uint8  # lazy: keeps xarray/dask out of this import
+
+        a = _to_uint8(a)
     return np.ascontiguousarray(a)
 
 

@@ -258,10 +258,9 @@ class FakeDataset:
         return root
 
     def window(self, subject, marker, t0, t1):
-        tree = self.trial(subject, marker)
-        return tree.map_over_datasets(
-            lambda ds: ds.sel(time=(ds.time >= t0) & (ds.time < t1)) if "time" in ds.dims else ds
-        )
+        from mmme_analysis.dataset.base import slice_time
+
+        return slice_time(self.trial(subject, marker), float(t0), float(t1))
 
     def __iter__(self):
         for row in self.trials.itertuples():

@@ -185,6 +185,14 @@ def test_predictions_tracks(tmp_path, fresh):
     assert "bad.csv, row 1: expected onset <= offset" in e.status
 
 
+def test_emotion_colours_use_the_canonical_vocabulary():
+    from mmme_analysis.dashboard.explorer import EMOTION_COLORS
+    from mmme_analysis.io.labels import EMOTION3_CLASSES, EMOTION_CLASSES, EMOTIONS_7
+
+    assert set(EMOTION_COLORS) <= set(EMOTION_CLASSES) | set(EMOTION3_CLASSES)
+    assert set(EMOTIONS_7) <= set(EMOTION_COLORS)  # every MMME emotion has its own colour
+
+
 def test_renders_to_a_bokeh_model(explorer):
     model = explorer.__panel__().get_root()
     assert model is not None

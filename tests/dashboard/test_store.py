@@ -223,6 +223,20 @@ def test_cardiac_finds_the_r_peaks():
     assert card["hr_slope"].shape == card["time"].shape
 
 
+def test_cached_signals_belong_to_the_trial_asked_for():
+    ds = FakeDataset()
+    store = ExplorerStore(ds)
+    ecg1 = store.peri_at("sub-01", 101, "ECG", [1.0, 2.0])
+    assert not np.array_equal(store.peri_at("sub-02", 102, "ECG", [1.0, 2.0]), ecg1)
+    assert store._key == ("sub-02", 102)
+    first = store.cardiac("sub-01", 101)["rpeaks"]
+    second = store.cardiac("sub-02", 102)  # another trial: computed again, not the cached one
+    assert store._key == ("sub-02", 102)
+    assert not np.array_equal(first, second["rpeaks"])
+    d = np.abs(second["rpeaks"][:, None] - ds.rpeaks[None, :]).min(axis=1)
+    assert np.median(d) < 0.02  # the R peaks of sub-02/102
+
+
 def test_peri_trace_is_downsampled():
     store = ExplorerStore(FakeDataset())
     assert store.peri_signals("sub-01", 101) == {"ECG": "V", "PPG": "V", "RSP": "V", "EDA": "S", "SKT": "degC"}

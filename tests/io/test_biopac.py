@@ -155,18 +155,15 @@ def _rewrite(src, dst, **changes):
     return dst
 
 
-def _drop_columns(names):
-    def change(m):
-        keep = [i for i, s in enumerate(m["labels"]) if s.strip() not in names]
-        return keep
-
-    return change
+def _without_columns(src, dst, drop):
+    """Copy of ``src`` without the columns whose label satisfies ``drop(label)``."""
+    m = loadmat(src)
+    keep = [i for i, s in enumerate(m["labels"]) if not drop(s.strip())]
+    return _rewrite(src, dst, data=m["data"][:, keep], labels=m["labels"][keep], units=m["units"][keep])
 
 
 def _case_missing_column(src, d):
-    m = loadmat(src)
-    keep = [i for i, s in enumerate(m["labels"]) if s.strip() != "EDA"]
-    return _rewrite(src, d / "missing_eda.mat", data=m["data"][:, keep], labels=m["labels"][keep], units=m["units"][keep])
+    return _without_columns(src, d / "missing_eda.mat", lambda label: label == "EDA")
 
 
 def _case_wrong_count(src, d):
@@ -186,9 +183,7 @@ def _case_garbage(src, d):
 
 
 def _case_no_digital(src, d):
-    m = loadmat(src)
-    keep = [i for i, s in enumerate(m["labels"]) if not s.strip().startswith("Digital")]
-    return _rewrite(src, d / "no_digital.mat", data=m["data"][:, keep], labels=m["labels"][keep], units=m["units"][keep])
+    return _without_columns(src, d / "no_digital.mat", lambda label: label.startswith("Digital"))
 
 
 def _case_nan_isi(src, d):

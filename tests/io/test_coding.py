@@ -23,6 +23,14 @@ def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _read_unmodified(path, **kwargs):
+    """read_coding_file(path), asserting the file was opened read-only (bytes unchanged)."""
+    digest = _sha(path)
+    df = read_coding_file(path, **kwargs)
+    assert _sha(path) == digest
+    return df
+
+
 def _write_xlsx(path, rows):
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -58,9 +66,7 @@ def mmme_rows():
 
 def test_mmme_fixture(tmp_path):
     path = _write_xlsx(tmp_path / "coding_file.xlsx", mmme_rows())
-    digest = _sha(path)
-    df = read_coding_file(path)
-    assert _sha(path) == digest
+    df = _read_unmodified(path)
     assert list(df.columns[: len(COLUMNS)]) == list(COLUMNS)
     assert df.attrs["flavour"] == "mmme" and df.attrs["fps"] == 150.0
     assert df.attrs["source"] == str(path)
@@ -184,9 +190,7 @@ def casme3_rows():
 
 def test_casme2_fixture(tmp_path):
     path = _write_xlsx(tmp_path / "CASME2-coding-test.xlsx", casme2_rows())
-    digest = _sha(path)
-    df = read_coding_file(path)
-    assert _sha(path) == digest
+    df = _read_unmodified(path)
     assert df.attrs["flavour"] == "casme2" and df.attrs["fps"] == 200.0
     assert df["subject"].tolist() == ["sub-01", "sub-01", "sub-17"]
     assert df["trial"].tolist() == ["sub-01_EP02_01f", "sub-01_EP03_02", "sub-17_EP01_01"]
@@ -211,9 +215,7 @@ def test_casme2_fixture(tmp_path):
 
 def test_samm_fixture(tmp_path):
     path = _write_xlsx(tmp_path / "SAMM_Micro_FACS_Codes_v2.xlsx", samm_rows())
-    digest = _sha(path)
-    df = read_coding_file(path)
-    assert _sha(path) == digest
+    df = _read_unmodified(path)
     assert df.attrs["flavour"] == "samm" and df.attrs["fps"] == 200.0
     assert df["source_row"].tolist() == [14, 15, 16]  # header on row 13
     assert df["subject"].tolist() == ["sub-06", "sub-07", "sub-11"]
@@ -233,9 +235,7 @@ def test_samm_fixture(tmp_path):
 
 def test_casme_sq_fixture(tmp_path):
     path = _write_xlsx(tmp_path / "CAS(ME)^2code_final.xlsx", casme_sq_rows())
-    digest = _sha(path)
-    df = read_coding_file(path)
-    assert _sha(path) == digest
+    df = _read_unmodified(path)
     assert df.attrs["flavour"] == "casme_sq" and df.attrs["fps"] == 30.0
     assert df["source_row"].tolist() == [1, 2, 3]  # no header
     assert df["subject"].tolist() == ["sub-01", "sub-01", "sub-15"]
@@ -252,9 +252,7 @@ def test_casme_sq_fixture(tmp_path):
 
 def test_casme3_fixture(tmp_path):
     path = _write_xlsx(tmp_path / "cas(me)3_part_A_ME_label.xlsx", casme3_rows())
-    digest = _sha(path)
-    df = read_coding_file(path)
-    assert _sha(path) == digest
+    df = _read_unmodified(path)
     assert df.attrs["flavour"] == "casme3" and df.attrs["fps"] == 30.0
     assert df["subject"].tolist() == ["sub-01", "sub-216"]
     assert df["trial"].tolist() == ["sub-01_a", "sub-216_d"]
@@ -428,10 +426,7 @@ def real(shared_data):
         path = shared_data / name
         if not path.is_file():
             pytest.skip(f"{name} not in {shared_data}")
-        digest = _sha(path)
-        df = read_coding_file(path)
-        assert _sha(path) == digest  # opened read-only, never written
-        out[name] = (path, df)
+        out[name] = (path, _read_unmodified(path))
     return out
 
 

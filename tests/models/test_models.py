@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from mmme_analysis.flow import MODEL_INPUTS
 from mmme_analysis.models import MODELS, FR, RCNA, OffApexNet, STSTNet, get_model, model_input_size
 
 
@@ -22,6 +23,8 @@ def test_output_shape_and_backward(name, n_classes):
 def test_input_sizes():
     assert model_input_size("ststnet") == 28 and model_input_size("rcn_a") == 60
     assert {model_input_size(n) for n in ("off_apexnet", "fr")} == {28}
+    # flow.MODEL_INPUTS (torch-free copy used to size the flow features) agrees
+    assert MODEL_INPUTS == {n: model_input_size(n) for n in MODELS}
 
 
 def test_ststnet_is_shallow():
@@ -63,3 +66,11 @@ def test_get_model_is_fresh():
 def test_bad_args(name, n_classes, exc, match):
     with pytest.raises(exc, match=match):
         get_model(name, n_classes)
+
+
+@pytest.mark.parametrize("cls", [STSTNet, OffApexNet])
+def test_instance_reports_its_own_input_size(cls):
+    # infer_clip sizes the flow input from model.input_size; the fc layer is built for it
+    net = cls(3, input_size=60).eval()
+    assert net.input_size == 60 and cls.input_size == 28
+    assert net(torch.zeros(1, 3, 60, 60)).shape == (1, 3)

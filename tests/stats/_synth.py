@@ -4,7 +4,7 @@ import pandas as pd
 import xarray as xr
 
 from mmme_analysis.physio import ecg_process, event_features
-from mmme_analysis.synth.physio import simulate_peri
+from mmme_analysis.synth.physio import PeriConfig, simulate_peri
 
 
 def planted_table(seed: int, *, null: bool, n_subjects: int = 4, n_trials: int = 2, duration: float = 30.0,
@@ -14,10 +14,7 @@ def planted_table(seed: int, *, null: bool, n_subjects: int = 4, n_trials: int =
     rng = np.random.default_rng(seed)
     frames = []
     for s in range(n_subjects):
-        hr_mean = rng.uniform(60, 85)  # subjects differ in resting heart rate
-        from mmme_analysis.synth.physio import PeriConfig
-
-        cfg = PeriConfig(hr_mean=hr_mean)
+        cfg = PeriConfig(hr_mean=rng.uniform(60, 85))  # subjects differ in resting heart rate
         for tr in range(n_trials):
             slots = np.arange(4.0, duration - 4.0, 7.0)
             apexes = np.sort(rng.choice(slots, n_me, replace=False) + rng.uniform(0, 1.0, n_me))

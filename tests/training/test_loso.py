@@ -1,3 +1,4 @@
+import dataclasses
 import logging
 
 import numpy as np
@@ -83,7 +84,7 @@ def test_balanced_class_weights():
 def test_device_and_config():
     assert resolve_device("auto") in ("cpu", "cuda")
     assert resolve_device("cpu") == "cpu"
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         FAST.epochs = 3  # frozen
 
 
