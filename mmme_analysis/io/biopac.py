@@ -50,7 +50,8 @@ _VARS = {
     "ECG": "ECG", "PPG": "PPG", "RSP": "RSP", "EDA": "EDA", "SKT A": "SKT", "EMG A": "EMG",
     "EMG B": "EMG_B", "SKT B": "SKT_B", "ECG rate (.5 - 35 Hz)": "ECG_rate",
 }
-_SI_UNIT = {"ECG": "V", "PPG": "V", "RSP": "V", "EDA": "S", "SKT": "degC", "EMG": "V",
+#: SI unit of each peripheral signal as the readers return it (and the simulators make it)
+SI_UNITS = {"ECG": "V", "PPG": "V", "RSP": "V", "EDA": "S", "SKT": "degC", "EMG": "V",
             "EMG_B": "V", "SKT_B": "degC", "ECG_rate": "bpm"}
 
 # export unit (lower case, stripped) -> (factor to SI, SI unit)
@@ -289,10 +290,10 @@ def read_biopac(path):
         j = col[label]
         unit = units[j].strip()
         conv = _UNIT_TO_SI.get(unit.lower())
-        if conv is None or conv[1] != _SI_UNIT[var]:
+        if conv is None or conv[1] != SI_UNITS[var]:
             raise DataFormatError(
                 f"{path}: column {label!r} has unit {unit!r}: expected a unit convertible to "
-                f"{_SI_UNIT[var]} (e.g. {BIOPAC_UNITS[label]!r})"
+                f"{SI_UNITS[var]} (e.g. {BIOPAC_UNITS[label]!r})"
             )
         x = np.asarray(data[:, j], dtype=np.float64) * conv[0]
         variables[var] = xr.Variable(("time",), x, attrs={"units": conv[1], "label": label})

@@ -36,22 +36,13 @@ from typing import Iterable
 
 import numpy as np
 
+from ..io.biopac import SI_UNITS
 from .._validate import check_positive, check_sfreq
 
 __all__ = ["PeriConfig", "PERI_UNITS", "simulate_rr", "simulate_peri"]
 
 #: Units of the entries of ``simulate_peri``'s ``signals`` dict.
-PERI_UNITS = {
-    "ECG": "V",
-    "PPG": "V",
-    "RSP": "V",
-    "EDA": "S",
-    "SKT": "degC",
-    "EMG": "V",
-    "EMG_B": "V",
-    "SKT_B": "degC",
-    "ECG_rate": "bpm",
-}
+PERI_UNITS = SI_UNITS  # the simulators write what the BIOPAC reader returns
 
 _GRID_SFREQ = 1000.0  # Hz, grid on which HR(t) is integrated into beat times
 
