@@ -9,14 +9,13 @@ DB25 trigger code as 0 / 5 V.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_path
 from .._validate import check_path, check_sfreq
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
@@ -70,14 +69,8 @@ _DIGITAL_HIGH_V = 5.0
 def _atomic_savemat(path: Path, mdict: dict) -> None:
     from scipy.io import savemat
 
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".mat", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         savemat(tmp, mdict, do_compression=False, oned_as="column")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_biopac_mat(path, signals: dict, sfreq, trigger) -> Path:

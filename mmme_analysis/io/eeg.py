@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_path
 from .._validate import check_option, check_path, check_sfreq
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
@@ -163,14 +164,8 @@ def _write_fif(path, data, sfreq, ch_names, ch_types, trig, meas_date):
     raw = mne.io.RawArray(np.vstack([data, trig.astype(float)[None, :]]), info, verbose="error")
     if meas_date is not None:
         raw.set_meas_date(meas_date)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="_raw.fif", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix="_raw.fif") as tmp:
         raw.save(tmp, overwrite=True, verbose="error")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def read_eeg(path, *, preload: bool = False):

@@ -14,13 +14,12 @@ then only the chunks that are needed.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .._atomic import atomic_path
 from .._validate import check_int, check_path, check_sfreq
 from ..errors import DataFormatError
 from .stamps import _FRAME_SUFFIXES, format_frame_name, parse_frame_name
@@ -49,11 +48,6 @@ def _as_frames(frames, name: str = "frames"):
     if arr.dtype != np.uint8:
         raise TypeError(f"Invalid value for {name!r}: expected dtype uint8, got {arr.dtype}")
     return arr
-
-
-def _tmp_name(path: Path) -> Path:
-    """Hidden temporary sibling of ``path`` that keeps its suffix."""
-    return path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
 
 
 def _chunk_len(n_frames: int, frame_bytes: int, preferred: int) -> int:
@@ -222,20 +216,16 @@ def write_video(path, frames, fps) -> Path:
             f"Invalid value for 'frames': expected an even height and width (lossless writer), "
             f"got {h} x {w}"
         )
-    tmp = _tmp_name(path)
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*_FOURCC), fps, (w, h))
-    try:
-        if not writer.isOpened():
-            raise OSError(f"Cannot open an {_FOURCC} video writer for {path} (OpenCV/FFmpeg)")
-        for i in range(n):
-            frame = np.ascontiguousarray(np.asarray(arr[i]))
-            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        writer.release()
-        os.replace(tmp, path)
-    except BaseException:
-        writer.release()
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:  # keeps the .avi ending: OpenCV picks the container from it
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*_FOURCC), fps, (w, h))
+        try:
+            if not writer.isOpened():
+                raise OSError(f"Cannot open an {_FOURCC} video writer for {path} (OpenCV/FFmpeg)")
+            for i in range(n):
+                frame = np.ascontiguousarray(np.asarray(arr[i]))
+                writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        finally:
+            writer.release()
     return path
 
 
@@ -373,13 +363,8 @@ def write_frames(folder, frames, stamps, *, date, marker) -> list:
     out = []
     for i, name in enumerate(names):
         dest = folder / name
-        tmp = _tmp_name(dest)
-        try:
+        with atomic_path(dest) as tmp:
             tifffile.imwrite(tmp, np.ascontiguousarray(np.asarray(arr[i])), photometric="rgb")
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         out.append(dest)
     return out
 

@@ -17,14 +17,13 @@ listed in ``labels`` but absent from ``y_true`` has recall 0 (scikit-learn's
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_path
 from .._validate import check_path
 
 __all__ = ["megc_metrics", "uf1", "uar", "confusion", "save_results"]
@@ -132,16 +131,9 @@ def save_results(table: pd.DataFrame, path) -> Path:
         raise ValueError(f"Invalid value for 'path': expected a .csv or .json file, got {str(p)!r}")
     if not p.parent.is_dir():
         raise FileNotFoundError(f"Invalid value for 'path': expected an existing folder, got {str(p.parent)!r}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            if suffix == ".csv":
-                table.to_csv(fh, index=False)
-            else:
-                json.dump(json.loads(table.to_json(orient="records")), fh, indent=1)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(p) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        if suffix == ".csv":
+            table.to_csv(fh, index=False)
+        else:
+            json.dump(json.loads(table.to_json(orient="records")), fh, indent=1)
     return p
