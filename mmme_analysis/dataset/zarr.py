@@ -36,6 +36,9 @@ class StoreDataset(Dataset):
             )
         super().__init__(path)
         self.attrs = attrs
+        # opened trials, per dataset object (a class-level cache would keep every object alive);
+        # lazy trees are small, so a session's worth stays open
+        self._open = functools.lru_cache(maxsize=64)(self._open_group_tree)
         self._annotations = None
         self._trials = None
 
@@ -72,8 +75,7 @@ class StoreDataset(Dataset):
             self._trials = pd.DataFrame(rows, columns=list(self.summary_columns))
         return self._trials
 
-    @functools.lru_cache(maxsize=64)  # lazy trees are small: keep a session's worth open
-    def _open(self, subject: str, marker: int) -> xr.DataTree:
+    def _open_group_tree(self, subject: str, marker) -> xr.DataTree:
         """Open a trial lazily: each group on its own, video in one-second (shard) dask chunks."""
         path = trial_path(self.path, subject, marker)
         root = json.loads((path / "zarr.json").read_text())
