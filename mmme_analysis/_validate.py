@@ -64,3 +64,12 @@ def check_path(name: str, value: Any, *, must_exist: bool = True, kind: str = "a
         if kind == "dir" and not p.is_dir():
             raise ValueError(_invalid(name, "a directory", str(p)))
     return p
+
+
+def check_rng(rng: Any, name: str = "rng"):
+    """Return ``rng`` if it is a :class:`numpy.random.Generator` (seeded draws are required)."""
+    import numpy as np
+
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(_invalid(name, "a numpy.random.Generator (np.random.default_rng(seed))", rng))
+    return rng

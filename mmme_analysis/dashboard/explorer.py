@@ -378,7 +378,7 @@ class Explorer(pn.viewable.Viewer):
             tree = self._store.trial(s, m)
             sfreq_peri = tree["peri"].attrs.get("sfreq")
         for name, units in signals.items():
-            fac, ulabel = _DISPLAY_UNITS.get(units, (1.0, units))
+            ulabel = _DISPLAY_UNITS.get(units, (1.0, units))[1]
             fg = self._figure(f"peri-{name}", 100, f"{name} [{ulabel}]")
             fg.title.text = f"{name} ({sfreq_peri:g} Hz)" if sfreq_peri else name
             self._src[f"peri-{name}"] = ColumnDataSource(dict(x=[], y=[]))

@@ -633,7 +633,8 @@ class ExplorerStore(param.Parameterized):
         ds = self._node(subject, marker, "peri")
         out = None
         if ds is not None and "ECG" in ds:
-            out = _cardiac(ds["ECG"], float(ds.attrs["sfreq"]))
+            t, ecg = self._peri(subject, marker, "ECG")  # the samples the ECG trace shows, read once
+            out = _cardiac(t, ecg, float(ds.attrs["sfreq"]))
         self._derived["cardiac"] = out
         return out
 
@@ -717,11 +718,13 @@ def filter_display(data: np.ndarray, sfreq: float, *, l_freq=None, h_freq=None, 
     return data
 
 
-def _cardiac(ecg, sfreq: float) -> dict:
-    """R peaks (s), HR (bpm) and HR slope (bpm/s) of one ECG trace (a DataArray on ``time``)."""
+def _cardiac(t: np.ndarray, ecg: np.ndarray, sfreq: float) -> dict:
+    """R peaks (s), HR (bpm) and HR slope (bpm/s) of one ECG trace sampled at times ``t`` (s)."""
+    import xarray as xr
+
     from ..physio import ecg_process  # the package's NeuroKit2 pipeline
 
-    ds = ecg_process(ecg, sfreq)
+    ds = ecg_process(xr.DataArray(ecg, dims=("time",), coords={"time": t}), sfreq)
     return dict(rpeaks=np.asarray(ds["ECG_R_Peak_Times"].values, float),
                 time=np.asarray(ds["time"].values),
                 hr=np.asarray(ds["ECG_Rate"].values, float),

@@ -19,7 +19,8 @@ from .._warnings import MMMEWarning
 __all__ = ["as_signal", "to_dataset", "peak_rate", "slope", "MIN_PEAKS"]
 
 #: Fewest beats / breaths from which a rate is interpolated; fewer give a NaN rate.
-MIN_PEAKS = 3
+#: NeuroKit2's ``signal_rate`` itself returns NaN (with a NeuroKitWarning) for <= 3 peaks.
+MIN_PEAKS = 4
 
 
 def as_signal(x, sfreq=None, *, name: str = "signal"):

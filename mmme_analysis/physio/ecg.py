@@ -44,7 +44,8 @@ def ecg_process(ecg, sfreq=None, *, method: str = "neurokit", correct_artifacts:
         ``ECG_Rate_AbsSlope`` (|dHR/dt|, bpm/s, as plotted by CMCL-Net),
         ``ECG_R_Peaks`` (1 at R-peak samples, else 0). On ``rpeak``:
         ``ECG_R_Peak_Times`` (s on the trial axis). Attrs ``sfreq`` (Hz), ``method``.
-        With fewer than 3 R-peaks the rate variables are NaN and an MMMEWarning is issued.
+        With fewer than 4 R-peaks (``_base.MIN_PEAKS``) the rate variables are NaN and an
+        MMMEWarning is issued.
     """
     import neurokit2 as nk
 

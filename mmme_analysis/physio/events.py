@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_int, check_positive
+from .._validate import check_int, check_positive, check_rng
 from .._warnings import MMMEWarning
 from .ecg import ecg_process
 from .eda import eda_process
@@ -237,8 +237,7 @@ def event_features(
         mean, units of the variable), ``<variable>_trialmean`` (mean over the trial) and,
         when R-peaks are present, ``HRV_MeanNN_<anchor>`` and ``HRV_RMSSD_<anchor>`` (ms).
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"Invalid value for 'rng': expected a numpy.random.Generator, got {rng!r}")
+    check_rng(rng)
     if not isinstance(physio, xr.Dataset) or "time" not in physio.dims:
         raise TypeError("Invalid value for 'physio': expected an xarray Dataset with a 'time' dimension, "
                         f"got {type(physio).__name__}")

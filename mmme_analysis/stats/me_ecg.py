@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validate import check_int, check_option, check_positive
+from .._validate import check_int, check_option, check_positive, check_rng
 
 __all__ = [
     "moment_mixedlm",
@@ -124,8 +124,7 @@ def moment_permutation_test(
     dict
         ``statistic`` (feature units), ``p``, ``n_permutations``.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"Invalid value for 'rng': expected a numpy.random.Generator, got {rng!r}")
+    check_rng(rng)
     n_permutations = check_int("n_permutations", n_permutations, min_value=1)
     check_option("alternative", alternative, ("two-sided", "greater", "less"))
     d = _check_frame(df, feature)
@@ -174,8 +173,7 @@ def moment_effect_size(
     """
     from scipy.stats import bootstrap
 
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"Invalid value for 'rng': expected a numpy.random.Generator, got {rng!r}")
+    check_rng(rng)
     n_resamples = check_int("n_resamples", n_resamples, min_value=1)
     check_positive("confidence_level", confidence_level)
     d = _check_frame(df, feature)

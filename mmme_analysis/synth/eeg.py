@@ -36,9 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_positive, check_sfreq
+from .._validate import check_positive, check_rng, check_sfreq
 from .physio import (
-    PeriConfig, _check_config, _check_rng, _ecg, _emg, _events_poisson, _hr_model, _place_waves,
+    PeriConfig, _check_config, _ecg, _emg, _events_poisson, _hr_model, _place_waves,
 )
 
 __all__ = ["EEGConfig", "QUIKCAP64", "EXTRA_CHANNELS", "BANDS", "simulate_eeg"]
@@ -229,7 +229,7 @@ def simulate_eeg(
         category, band, fmin, fmax (Hz), power_factor, channels), ``segments``,
         ``blinks`` (s), ``saccades`` (s), ``null``, ``config``.
     """
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     sfreq = check_sfreq(sfreq)
     duration = check_positive("duration", duration)
     cfg = _check_config(config, EEGConfig)

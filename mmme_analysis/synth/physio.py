@@ -37,7 +37,7 @@ from typing import Iterable
 import numpy as np
 
 from ..io.biopac import SI_UNITS
-from .._validate import check_positive, check_sfreq
+from .._validate import check_positive, check_rng, check_sfreq
 
 __all__ = ["PeriConfig", "PERI_UNITS", "simulate_rr", "simulate_peri"]
 
@@ -47,13 +47,6 @@ PERI_UNITS = SI_UNITS  # the simulators write what the BIOPAC reader returns
 _GRID_SFREQ = 1000.0  # Hz, grid on which HR(t) is integrated into beat times
 
 
-def _check_rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "Invalid value for 'rng': expected a numpy.random.Generator "
-            f"(np.random.default_rng(seed)), got {rng!r}"
-        )
-    return rng
 
 
 def _check_config(config, cls):
@@ -202,7 +195,7 @@ def simulate_rr(
     rpeaks : numpy.ndarray of float, shape (n_beats,)
         R-peak times (s), strictly increasing, within ``[0, duration)``.
     """
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     duration = check_positive("duration", duration)
     check_positive("hr_mean", hr_mean)
     check_positive("hr_sd", hr_sd, allow_zero=True)
@@ -430,7 +423,7 @@ def simulate_peri(
         ``me_apexes`` (s), ``null`` (bool), ``config`` (the PeriConfig used),
         ``sfreq`` (Hz).
     """
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     sfreq = check_sfreq(sfreq)
     duration = check_positive("duration", duration)
     cfg = _check_config(config, PeriConfig)

@@ -182,7 +182,7 @@ def test_eeg_traces_stack_scale_and_downsample():
 
 def test_notch_filter_removes_line_noise():
     store = ExplorerStore(FakeDataset())
-    t, raw = store._eeg_data("sub-01", 101, ["Fz"], None, None, None)
+    _, raw = store._eeg_data("sub-01", 101, ["Fz"], None, None, None)
     _, notched = store._eeg_data("sub-01", 101, ["Fz"], None, None, 50.0)
     _, band = store._eeg_data("sub-01", 101, ["Fz"], 1.0, 40.0, None)
 
