@@ -4,6 +4,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from ._base import MIN_PEAKS, as_signal, peak_rate, to_dataset
@@ -36,8 +37,12 @@ def rsp_process(rsp, sfreq=None) -> xr.Dataset:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clean = np.asarray(nk.rsp_clean(values, sampling_rate=sr), dtype=float)
-        peak_signal, info = nk.rsp_peaks(clean, sampling_rate=sr, amplitude_min=0.3)
-    troughs = np.asarray(info["RSP_Troughs"], dtype=int)
+        try:
+            peak_signal, info = nk.rsp_peaks(clean, sampling_rate=sr, amplitude_min=0.3)
+            troughs = np.asarray(info["RSP_Troughs"], dtype=int)
+        except (IndexError, ValueError):  # NeuroKit2 fails on a flat belt (no extremum at all)
+            peak_signal = {"RSP_Peaks": pd.Series(np.zeros(values.size, dtype=np.int8))}
+            troughs = np.array([], dtype=int)
     rate = peak_rate(troughs, sr, values.size, where="rsp_process", what="breaths", nan_vars="rate and amplitude")
     amplitude = (
         np.asarray(nk.rsp_amplitude(clean, peak_signal), dtype=float)

@@ -24,3 +24,16 @@ def test_too_few_peaks_give_nan_and_an_mmme_warning():
         with pytest.warns(MMMEWarning, match="found 3 beats in 10.0 s; expected at least 4, rate set to NaN"):
             rate = peak_rate(peaks, 100.0, 1000, where="test", what="beats")
     assert rate.shape == (1000,) and np.isnan(rate).all()
+
+
+def test_flat_respiration_belt_gives_nan_rate_with_our_warning():
+    import warnings
+
+    from mmme_analysis import MMMEWarning
+    from mmme_analysis.physio import rsp_process
+
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        out = rsp_process(np.full(30 * 1000, 0.5), sfreq=1000.0)  # NeuroKit2 raised IndexError here
+    assert np.isnan(out["RSP_Rate"].values).all() and np.isnan(out["RSP_Amplitude"].values).all()
+    assert any(issubclass(w.category, MMMEWarning) for w in rec)
