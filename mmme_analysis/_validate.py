@@ -14,6 +14,39 @@ def _invalid(name: str, expected: str, got: Any) -> str:
     return f"Invalid value for {name!r}: expected {expected}, got {got!r}"
 
 
+def check_type(name: str, value: Any, types, type_name: str | None = None) -> Any:
+    """Return ``value`` if it is an instance of ``types``, else raise TypeError.
+
+    ``types`` is a type or a tuple of types; ``None`` in it allows ``None``;
+    ``"path-like"`` allows ``str`` and :class:`os.PathLike`; ``"int-like"`` anything with
+    ``__index__`` except ``bool`` (as MNE's ``_validate_type``).
+    ``type_name`` replaces the generated list of type names in the message.
+    """
+    if not isinstance(types, tuple):
+        types = (types,)
+    accepted, names = [], []
+    for t in types:
+        if t is None:
+            accepted.append(type(None))
+            names.append("None")
+        elif t == "path-like":
+            accepted.extend([str, os.PathLike])
+            names.append("path-like")
+        elif t == "int-like":
+            names.append("int")
+        else:
+            accepted.append(t)
+            names.append(t.__name__)
+    ok = isinstance(value, tuple(accepted))
+    if not ok and "int-like" in types:
+        ok = hasattr(value, "__index__") and not isinstance(value, bool)
+    if not ok:
+        expected = type_name or (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1])
+        raise TypeError(f"Invalid value for {name!r}: expected an instance of {expected}, "
+                        f"got {value!r} of type {type(value).__name__}")
+    return value
+
+
 def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``allowed``, else raise ValueError."""
     allowed = tuple(allowed)

@@ -22,7 +22,7 @@ from ._validate import check_positive
 from ._warnings import MMMEWarning
 from .errors import AlignmentError
 
-__all__ = ["ClockFit", "match_markers", "fit_clock", "align_session"]
+__all__ = ["ClockFit", "match_markers", "fit_clock", "align_session", "fits_to_json", "fits_from_json"]
 
 
 @dataclass(frozen=True)
@@ -236,5 +236,29 @@ def align_session(
 
 
 def fits_to_json(fits: dict) -> str:
-    """Serialise clock fits for a trial's ``alignment`` attribute."""
+    """Serialise clock fits for a trial's ``alignment`` attribute (inverse: :func:`fits_from_json`)."""
     return json.dumps({k: v.summary() for k, v in fits.items()})
+
+
+def fits_from_json(text: str) -> dict:
+    """The clock fits ``{device: ClockFit}`` of a trial's ``alignment`` attribute.
+
+    Inverse of :func:`fits_to_json`; an empty string or ``"{}"`` gives ``{}``.
+    """
+    try:
+        data = json.loads(text or "{}")
+    except json.JSONDecodeError as err:
+        raise AlignmentError(f"Invalid value for 'alignment': expected the JSON of fits_to_json, got {text!r:.80}"
+                             f" ({err})") from None
+    fits = {}
+    for key, d in data.items():
+        try:
+            fits[key] = ClockFit(device=str(d.get("device", key)), offset_s=float(d["offset_s"]),
+                                 drift_ppm=float(d["drift_ppm"]),
+                                 markers=tuple(int(m) for m in d.get("markers", ())),
+                                 ref_times=tuple(float(t) for t in d.get("ref_times", ())),
+                                 residuals_s=tuple(float(r) for r in d.get("residuals_s", ())))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise AlignmentError(f"Invalid value for 'alignment': expected offset_s and drift_ppm for device "
+                                 f"{key!r}, got {d!r:.120} ({type(err).__name__}: {err})") from None
+    return fits

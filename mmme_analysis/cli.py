@@ -18,7 +18,7 @@ def _synth(args) -> int:
 
 
 def _convert(args) -> int:
-    from .store import convert
+    from .convert import convert
 
     out = convert(args.raw_dir, args.store, workers=args.workers, overwrite=args.overwrite)
     print(f"wrote store {out}")
@@ -27,17 +27,18 @@ def _convert(args) -> int:
 
 def _info(args) -> int:
     from .dataset import open_dataset
+    from .demo import data_path
 
-    ds = open_dataset(args.path)
+    ds = open_dataset(args.path if args.path is not None else data_path())
     print(repr(ds))
     print(ds.trials.to_string(index=False))
     return 0
 
 
 def _demo(args) -> int:
-    from .demo import demo_path
+    from .demo import data_path
 
-    print(demo_path(progress=True))
+    print(data_path(progress=True))
     return 0
 
 

@@ -1,8 +1,9 @@
-"""The built-in demo dataset: generated on first use, cached, then reused.
+"""The built-in demo dataset, as MNE's ``datasets.sample``: :func:`data_path` returns its path.
 
-The cache folder is ``$MMME_DATA_HOME`` if set, else ``~/.cache/mmme-analysis``. The demo
-(raw layout and its Zarr store) is built in a temporary sibling folder and renamed into
-place when complete, so concurrent first uses cannot see a half-written demo.
+Generated on first use, cached, then reused. The cache folder is ``$MMME_DATA_HOME`` if
+set, else ``~/.cache/mmme-analysis``. The demo (raw layout and its Zarr store) is built in
+a temporary sibling folder and renamed into place when complete, so concurrent first uses
+cannot see a half-written demo.
 """
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_dir", "demo_path", "demo_raw_path"]
+from ._validate import check_option
 
-#: bump when the generator's output changes, so cached demos are rebuilt
-DEMO_VERSION = "demo-v2"
+__all__ = ["cache_dir", "data_path", "DEMO_VERSION"]
+
+#: bump when the generator's output or the store layout changes, so cached demos are rebuilt
+DEMO_VERSION = "demo-v3"
 
 
 def _demo_config():
@@ -31,7 +34,7 @@ def cache_dir() -> Path:
 
 
 def _build(progress: bool) -> Path:
-    from .store import convert
+    from .convert import convert
     from .synth.generator import synthesize
 
     target = cache_dir() / DEMO_VERSION
@@ -52,11 +55,25 @@ def _build(progress: bool) -> Path:
     return target
 
 
-def demo_path(*, progress: bool = False) -> Path:
-    """Zarr store of the demo dataset (generated and converted on first use)."""
-    return _build(progress) / "store.zarr"
+def data_path(kind: str = "store", *, progress: bool = False) -> Path:
+    """Path of the demo dataset, generated and converted on first use.
 
+    Parameters
+    ----------
+    kind : ``"store"`` | ``"raw"``
+        The Zarr store, or the raw MMME-layout folder it was converted from.
+    progress : bool
+        Show progress bars while building it the first time.
 
-def demo_raw_path(*, progress: bool = False) -> Path:
-    """Raw-layout folder of the demo dataset (generated on first use)."""
-    return _build(progress) / "raw"
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import mmme_analysis as mm
+    >>> mm.demo.data_path().name, mm.demo.data_path("raw").name
+    ('store.zarr', 'raw')
+    """
+    check_option("kind", kind, ("store", "raw"))
+    return _build(progress) / ("store.zarr" if kind == "store" else "raw")

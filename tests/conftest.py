@@ -31,7 +31,7 @@ def synth_raw(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def synth_store(synth_raw, tmp_path_factory) -> Path:
     """``synth_raw`` converted to a Zarr store."""
-    from mmme_analysis.store import convert
+    from mmme_analysis.convert import convert
 
     return convert(synth_raw, tmp_path_factory.mktemp("store") / "s.zarr", progress=False)
 

@@ -13,7 +13,7 @@ def test_synth_convert_info(tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", str(store)]) == 0
     out = capsys.readouterr().out
-    assert "sub-01" in out and "StoreDataset" in out
+    assert "sub-01_" in out and "<Dataset | zarr |" in out
 
 
 @pytest.mark.parametrize("argv, match", [

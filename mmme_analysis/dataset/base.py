@@ -1,4 +1,4 @@
-"""The dataset object shared by raw folders and Zarr stores."""
+"""The one dataset type, whatever the backend (raw folder, image sequences, Zarr store)."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_int
+from .._validate import check_int, check_type
+from ..alignment import fits_from_json
+from ..io.mne import raw_from_arrays
 
-__all__ = ["Dataset", "slice_time", "events_dataset"]
+__all__ = ["Dataset", "Backend", "slice_time", "events_dataset", "TRIAL_COLUMNS"]
+
+#: Columns of ``Dataset.trials``, in order; ``trial`` is the key, the rest is metadata.
+#: ``marker`` and ``category`` are nullable integers (``<NA>`` for datasets without markers).
+TRIAL_COLUMNS = ("trial", "subject", "marker", "clip", "category", "category_name", "n_events", "n_me", "n_mae",
+                 "has_video", "has_eeg", "has_peri")
 
 #: MNE channel type of each peripheral signal when a trial is exported to MNE
 PERI_MNE_TYPES = {"ECG": "ecg", "PPG": "bio", "RSP": "resp", "EDA": "gsr", "SKT": "temperature", "EMG": "emg"}
@@ -61,19 +68,31 @@ def events_dataset(rows: pd.DataFrame, onset, apex, offset) -> xr.Dataset:
     return ds
 
 
-class Dataset:
-    """A multimodal ME dataset: annotations, trials, and aligned trial data.
+def trials_frame(rows) -> pd.DataFrame:
+    """A ``Dataset.trials`` table from row dicts: :data:`TRIAL_COLUMNS`, typed, in order."""
+    t = pd.DataFrame(list(rows), columns=list(TRIAL_COLUMNS))
+    for col in ("marker", "category", "n_events", "n_me", "n_mae"):
+        t[col] = pd.array([None if v is None or pd.isna(v) else int(v) for v in t[col]], dtype="Int64")
+    for col in ("trial", "subject", "clip", "category_name"):
+        t[col] = t[col].map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+    for col in ("has_video", "has_eeg", "has_peri"):
+        t[col] = t[col].fillna(False).astype(bool)
+    if t["trial"].duplicated().any():
+        dup = t.loc[t["trial"].duplicated(), "trial"].tolist()
+        raise ValueError(f"Invalid value for 'trials': expected unique trial ids, got {dup[:5]} more than once")
+    return t.reset_index(drop=True)
 
-    Subclasses provide ``annotations``, ``trials`` and ``_load_trial``. Use
-    :func:`mmme_analysis.open_dataset` to get one.
+
+class Backend:
+    """What a storage backend provides to :class:`Dataset` (raw, image sequences, Zarr).
+
+    Subclasses set ``name`` and ``path`` and implement ``annotations``, ``trials`` (a
+    :func:`trials_frame`) and ``load(trial)``; ``frame`` and ``proxy`` have defaults.
     """
 
-    kind = "dataset"
+    name = "backend"
+    path = None
 
-    def __init__(self, path):
-        self.path = path
-
-    # -- to implement ---------------------------------------------------------------------
     @property
     def annotations(self) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -82,43 +101,134 @@ class Dataset:
     def trials(self) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _load_trial(self, subject: str, marker: int) -> xr.DataTree:  # pragma: no cover - abstract
+    def load(self, trial: str) -> xr.DataTree:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    # -- shared API -----------------------------------------------------------------------
-    def _check_trial(self, subject, marker) -> tuple[str, int]:
-        marker = check_int("marker", marker)
-        t = self.trials
-        if not ((t["subject"] == subject) & (t["marker"] == marker)).any():
-            have = ", ".join(f"{s}/{m}" for s, m in zip(t["subject"], t["marker"]))
-            raise KeyError(
-                f"Invalid value for 'subject, marker': expected one of the trials of {self.path} ({have}), "
-                f"got {subject!r}/{marker!r}"
-            )
-        return subject, marker
+    def frame(self, trial: str, index: int, *, proxy: bool = False) -> np.ndarray:
+        """One frame (y, x, rgb) uint8 by 0-based position in the trial video."""
+        tree = self.load(trial)
+        if proxy or "video" not in tree.children:
+            raise ValueError(f"Invalid value for 'proxy': trial {trial} of {self.path} has "
+                             f"{'no browsing proxy' if proxy else 'no video'}")
+        frames = tree["video"]["frames"]
+        if index >= frames.sizes["time"]:
+            raise IndexError(f"Invalid value for 'index': expected < {frames.sizes['time']} frames, got {index}")
+        return np.asarray(frames[index].values)
 
-    def trial(self, subject: str, marker: int) -> xr.DataTree:
+    def proxy(self, trial: str):
+        """The downscaled browsing video of a trial, or None when the backend has none."""
+        return None
+
+    def describe(self) -> str:
+        """Extra words for the dataset's repr."""
+        return self.name
+
+
+class Dataset:
+    """A multimodal ME dataset: annotations, trials, and aligned trial data.
+
+    One type whatever the storage: :func:`~mmme_analysis.dataset.open_dataset` picks the
+    backend (``"raw"`` MMME folder, ``"imageseq"`` CASME II-style image folders, ``"zarr"``
+    store). Trials are keyed by one string id, the ``trial`` column of :attr:`trials` and of
+    :attr:`annotations` (``sub-01_101`` for MMME).
+
+    Examples
+    --------
+    >>> import mmme_analysis as mm
+    >>> ds = mm.open_dataset(mm.demo.data_path())
+    >>> ds.backend, ds.trials["trial"].iloc[0]
+    ('zarr', 'sub-01_101')
+    >>> tree = ds.trial("sub-01_101")
+    >>> sorted(tree.children)
+    ['eeg', 'events', 'peri', 'video']
+    >>> win = ds.window("sub-01_101", 2.0, 3.0)
+    >>> float(win["eeg"]["time"].min()) >= 2.0
+    True
+    >>> raw = ds.to_mne("sub-01_101")
+    >>> raw.info["sfreq"]
+    1000.0
+    """
+
+    def __init__(self, backend: Backend):
+        self._backend = check_type("backend", backend, Backend)
+
+    @property
+    def backend(self) -> str:
+        """Name of the storage backend: ``"raw"``, ``"imageseq"`` or ``"zarr"``."""
+        return self._backend.name
+
+    @property
+    def path(self):
+        """The dataset's folder or store."""
+        return self._backend.path
+
+    @property
+    def annotations(self) -> pd.DataFrame:
+        """Tidy annotation table (one row per coded expression; pseudonymous)."""
+        return self._backend.annotations
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        """One row per trial: ``trial`` (the id) and its metadata (:data:`TRIAL_COLUMNS`)."""
+        return self._backend.trials
+
+    @property
+    def subjects(self) -> list:
+        """Pseudonyms of the subjects with at least one trial, sorted."""
+        return sorted(self.trials["subject"].unique())
+
+    def _check_trial(self, trial) -> str:
+        """The trial id of ``trial`` (its id, or its clip name when that is unique)."""
+        check_type("trial", trial, str, "str (a trial id, the 'trial' column of ds.trials)")
+        t = self.trials
+        if (t["trial"] == trial).any():
+            return trial
+        hit = t.loc[t["clip"] == trial, "trial"]
+        if len(hit) == 1:
+            return str(hit.iloc[0])
+        ids = list(t["trial"])
+        shown = ", ".join(ids[:8]) + (f" ... ({len(ids)} trials)" if len(ids) > 8 else "")
+        raise KeyError(f"Invalid value for 'trial': expected a trial id of {self.path} ({shown}), got {trial!r}")
+
+    def trial(self, trial: str) -> xr.DataTree:
         """One trial as a DataTree (see ``docs/data_model.md``), lazy where the source allows.
 
         Parameters
         ----------
-        subject : str
-            Pseudonymous subject id (``"sub-01"``).
-        marker : int
-            Stimulus marker (101-148).
+        trial : str
+            Trial id (a value of ``ds.trials["trial"]``, e.g. ``"sub-01_101"``); for
+            video-only datasets the clip name as in the coding sheet works too when unique.
+
+        Returns
+        -------
+        xarray.DataTree
+            Nodes ``video``, ``eeg``, ``peri`` (those the trial has) and ``events``; attrs
+            ``trial``, ``subject``, ``marker`` (MMME), ``category``, ``alignment``, ...
         """
-        subject, marker = self._check_trial(subject, marker)
-        return self._load_trial(subject, marker)
+        return self._backend.load(self._check_trial(trial))
 
-    def window(self, subject: str, marker: int, t0: float, t1: float) -> xr.DataTree:
+    def window(self, trial: str, t0: float, t1: float) -> xr.DataTree:
         """The trial cut to ``t0 <= time < t1`` (s on the trial axis) in every modality."""
-        return slice_time(self.trial(subject, marker), float(t0), float(t1))
+        return slice_time(self.trial(trial), float(t0), float(t1))
 
-    def alignment(self, subject: str, marker: int) -> dict:
-        """Per-device clock fits (offset_s, drift_ppm, residuals_s) used for this trial."""
-        return json.loads(self.trial(subject, marker).attrs.get("alignment", "{}"))
+    def frame(self, trial: str, index: int, *, proxy: bool = False) -> np.ndarray:
+        """One video frame (y, x, rgb) uint8 at 0-based position ``index`` of the trial video.
 
-    def to_mne(self, subject: str, marker: int, *, peri: bool = True):
+        ``proxy=True`` reads the downscaled browsing video of a store instead.
+        """
+        trial = self._check_trial(trial)
+        index = check_int("index", index, min_value=0)
+        return self._backend.frame(trial, index, proxy=bool(proxy))
+
+    def proxy(self, trial: str):
+        """The downscaled browsing video of a trial (an ``xarray.Dataset``), or None."""
+        return self._backend.proxy(self._check_trial(trial))
+
+    def alignment(self, trial: str) -> dict:
+        """Per-device clock fits ``{device: ClockFit}`` used for this trial (empty without EEG)."""
+        return fits_from_json(self.trial(trial).attrs.get("alignment", "{}"))
+
+    def to_mne(self, trial: str, *, peri: bool = True):
         """The trial's EEG (and peripheral signals) as an ``mne.io.RawArray`` with Annotations.
 
         Peripheral signals are interpolated onto the EEG samples and typed for MNE
@@ -126,48 +236,40 @@ class Dataset:
         Each expression becomes an annotation ``"<kind>/<emotion>/<AUs>"`` from onset to
         offset (s on the trial axis).
         """
-        import mne
-
-        tree = self.trial(subject, marker)
+        tree = self.trial(trial)
         if "eeg" not in tree.children:
-            raise ValueError(f"Trial {subject}/{marker} of {self.path} has no EEG; expected an 'eeg' group")
+            raise ValueError(f"Trial {trial} of {self.path} has no EEG; expected an 'eeg' group")
         eeg_ds = tree["eeg"].to_dataset()
         eeg = eeg_ds["eeg"]
-        sfreq = float(tree["eeg"].attrs["sfreq"])
         t = eeg["time"].values
         data = [np.asarray(eeg.values, float)]
         names = [str(c) for c in eeg["channel"].values]
         types = [str(c) for c in eeg["ch_type"].values]
+        pos = [*eeg_ds["pos"].values] if "pos" in eeg_ds.coords else [np.full(3, np.nan)] * len(names)
         if peri and "peri" in tree.children:
             pds = tree["peri"].to_dataset()
             for var in pds.data_vars:
-                y = np.interp(t, pds["time"].values, np.asarray(pds[var].values, float))
-                data.append(y[None, :])
+                data.append(np.interp(t, pds["time"].values, np.asarray(pds[var].values, float))[None, :])
                 names.append(f"PERI_{var}")
                 types.append(PERI_MNE_TYPES.get(str(var).split("_")[0], "misc"))
-        info = mne.create_info(names, sfreq, types)
-        raw = mne.io.RawArray(np.concatenate(data), info, first_samp=0, verbose="error")
-        if "pos" in eeg_ds.coords:
-            pos = eeg_ds["pos"].values
-            ch_pos = {n: p for n, p, ty in zip(names, pos, types) if ty == "eeg" and np.all(np.isfinite(p))}
-            if ch_pos:
-                raw.set_montage(mne.channels.make_dig_montage(ch_pos, coord_frame="head"), on_missing="ignore")
+                pos.append(np.full(3, np.nan))
+        annotations = None
         if "events" in tree.children:
             ev = tree["events"].to_dataset()
             t0 = float(t[0]) if t.size else 0.0
             desc = [f"{k}/{e}/{a}" for k, e, a in zip(ev["kind"].values, ev["emotion"].values, ev["aus"].values)]
-            raw.set_annotations(mne.Annotations(ev["onset"].values - t0, ev["offset"].values - ev["onset"].values,
-                                                desc))
-        return raw
+            annotations = (ev["onset"].values - t0, ev["offset"].values - ev["onset"].values, desc)
+        return raw_from_arrays(np.concatenate(data), names, types, float(tree["eeg"].attrs["sfreq"]),
+                               pos=np.asarray(pos), annotations=annotations)
 
     def __iter__(self):
-        for s, m in zip(self.trials["subject"], self.trials["marker"]):
-            yield self.trial(s, int(m))
+        for trial in self.trials["trial"]:
+            yield self.trial(trial)
 
     def __len__(self) -> int:
         return len(self.trials)
 
     def __repr__(self) -> str:
         t = self.trials
-        return (f"<{type(self).__name__} | {self.path} | {t['subject'].nunique()} subjects, {len(t)} trials, "
-                f"{len(self.annotations)} annotated expressions>")
+        return (f"<Dataset | {self._backend.describe()} | {self.path} | {t['subject'].nunique()} subjects, "
+                f"{len(t)} trials, {len(self.annotations)} annotated expressions>")

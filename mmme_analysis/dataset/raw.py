@@ -26,14 +26,19 @@ from .._warnings import MMMEWarning
 from ..alignment import align_session, fits_to_json
 from ..errors import DataFormatError
 from ..io.labels import STIMULUS_CATEGORIES, marker_category
-from .base import Dataset, events_dataset
+from .base import Backend, events_dataset, trials_frame
 
-__all__ = ["RawDataset", "find_participants"]
+__all__ = ["RawBackend", "find_participants", "trial_id"]
 
 EEG_EXTENSIONS = (".cdt", ".vhdr", ".set", ".edf", ".bdf", ".fif")
 PERI_EXTENSIONS = (".mat", ".acq")
 VIDEO_EXTENSIONS = (".avi", ".mp4")
 _VIDEO_NAME = re.compile(r"^(?P<label>[A-Za-z]+)_(?P<index>\d+)_(?P<marker>\d{3})_(?P<name>.+)_(?P<date>\d{8})$")
+
+
+def trial_id(subject: str, marker: int) -> str:
+    """The trial id of an MMME trial: ``<subject>_<marker>`` (``sub-01_101``)."""
+    return f"{subject}_{int(marker)}"
 
 
 def find_participants(root: Path) -> list[Path]:
@@ -152,10 +157,10 @@ class _Session:
         return cam.to_reference(start + seconds) - t0
 
 
-class RawDataset(Dataset):
-    """Dataset over a raw MMME-layout folder (real release or ``mmme synth`` output)."""
+class RawBackend(Backend):
+    """Backend over a raw MMME-layout folder (real release or ``mmme synth`` output)."""
 
-    kind = "raw"
+    name = "raw"
     #: sessions kept in memory at once (see :meth:`session`)
     max_sessions = 2
 
@@ -163,7 +168,7 @@ class RawDataset(Dataset):
         from ..io.coding import read_coding_file
 
         root = check_path("path", path, kind="dir")
-        super().__init__(root)
+        self.path = root
         self.participants = find_participants(root)
         if not self.participants:
             raise DataFormatError(
@@ -179,9 +184,10 @@ class RawDataset(Dataset):
         if sheet.is_file():
             self._annotations = read_coding_file(sheet, names=self._names)
         else:
-            self._annotations = pd.DataFrame(columns=["subject", "marker", "onset", "apex", "offset", "kind"])
+            self._annotations = pd.DataFrame(columns=["trial", "subject", "marker", "onset", "apex", "offset", "kind"])
         self._sessions = collections.OrderedDict()  # least recently used first
         self._trials = None
+        self._keys = {}  # trial id -> (subject, marker)
 
     def session(self, subject: str) -> _Session:
         """The session of one participant (files read once, then kept while recently used).
@@ -213,19 +219,25 @@ class RawDataset(Dataset):
                 for marker in ses.stimulus_markers():
                     ann = ses.rows[ses.rows["marker"] == marker]
                     cat = marker_category(marker)
+                    trial = trial_id(subject, marker)
+                    self._keys[trial] = (subject, marker)
+                    video = ses.videos.get(marker)
                     rows.append({
-                        "subject": subject, "marker": marker, "category": cat,
-                        "category_name": STIMULUS_CATEGORIES.get(cat, ""),
+                        "trial": trial, "subject": subject, "marker": marker,
+                        "clip": Path(ses.shown(video)).stem if video is not None else "",
+                        "category": cat, "category_name": STIMULUS_CATEGORIES.get(cat, ""),
                         "n_events": len(ann), "n_me": int((ann["kind"] == "micro").sum()),
                         "n_mae": int((ann["kind"] == "macro").sum()),
                         "has_video": marker in ses.videos or marker in ses.frame_dirs,
                         "has_eeg": ses.raw is not None, "has_peri": ses.bio is not None,
                     })
-            self._trials = pd.DataFrame(rows)
+            self._trials = trials_frame(rows)
         return self._trials
 
     # -- loading ----------------------------------------------------------------------------
-    def _load_trial(self, subject: str, marker: int) -> xr.DataTree:
+    def load(self, trial: str) -> xr.DataTree:
+        self.trials  # noqa: B018 - fills the id -> (subject, marker) map
+        subject, marker = self._keys[trial]
         ses = self.session(subject)
         nodes = {}
         if ses.raw is not None:
@@ -243,8 +255,8 @@ class RawDataset(Dataset):
         tree = xr.DataTree.from_dict(nodes)
         cat = marker_category(marker)
         tree.attrs.update({
-            "subject": subject, "marker": int(marker), "category": int(cat),
-            "category_name": STIMULUS_CATEGORIES.get(cat, ""), "dataset": str(self.path),
+            "trial": trial, "subject": subject, "marker": int(marker), "category": int(cat),
+            "category_name": STIMULUS_CATEGORIES.get(cat, ""), "dataset": "mmme",
             "alignment": fits_to_json(ses.fits),
             "missing": ",".join(k for k in ("video", "eeg", "peri") if f"/{k}" not in nodes),
         })

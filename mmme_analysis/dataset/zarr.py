@@ -1,8 +1,9 @@
-"""A dataset read lazily from a Zarr store written by :func:`mmme_analysis.store.convert`."""
+"""The Zarr backend: a store written by :func:`mmme_analysis.convert.convert`, read lazily."""
 from __future__ import annotations
 
 import functools
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -10,33 +11,25 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_int
-from ..errors import DataFormatError
-from ..store import STORE_FORMAT, annotations_from_xarray, read_store_attrs, trial_path
-from .base import Dataset
+from ..io.store import annotations_from_xarray, check_store, trial_path
+from .base import TRIAL_COLUMNS, Backend, trials_frame
 
-__all__ = ["StoreDataset"]
-
-_SUMMARY = ("subject", "marker", "category", "category_name", "n_events", "n_me", "n_mae",
-            "has_video", "has_eeg", "has_peri")
+__all__ = ["ZarrBackend"]
 
 
-class StoreDataset(Dataset):
-    """Dataset over a ``.zarr`` store; trials open lazily (dask) and frames read one chunk."""
+def _natural_key(text: str):
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", str(text))]
 
-    kind = "zarr"
+
+class ZarrBackend(Backend):
+    """Backend over a ``.zarr`` store; trials open lazily (dask) and frames read one chunk."""
+
+    name = "zarr"
 
     def __init__(self, path):
-        path = Path(path)
-        attrs = read_store_attrs(path)
-        if attrs.get("format") != STORE_FORMAT:
-            raise DataFormatError(
-                f"{path}: not an mmme-analysis store; expected root attribute format={STORE_FORMAT!r}, "
-                f"got {attrs.get('format')!r}"
-            )
-        super().__init__(path)
-        self.attrs = attrs
-        # opened trials, per dataset object (a class-level cache would keep every object alive);
+        self.path = Path(path)
+        self.attrs = check_store(self.path)
+        # opened trials, per backend object (a class-level cache would keep every object alive);
         # lazy trees are small, so a session's worth stays open
         self._open = functools.lru_cache(maxsize=64)(self._open_group_tree)
         self._annotations = None
@@ -47,37 +40,28 @@ class StoreDataset(Dataset):
         if self._annotations is None:
             ann = self.path / "annotations"
             self._annotations = (annotations_from_xarray(xr.open_dataset(ann, engine="zarr", consolidated=False))
-                                 if ann.exists() else pd.DataFrame())
+                                 if ann.exists() else pd.DataFrame(columns=["trial", "subject", "marker"]))
         return self._annotations
-
-    #: trial-summary attributes listed by ``trials`` (subclasses keyed otherwise extend it)
-    summary_columns = _SUMMARY
-
-    @staticmethod
-    def _trial_order(name: str):
-        """Sort key of a trial folder name (markers numerically)."""
-        return (0, int(name), "") if name.isdigit() else (1, 0, name)
 
     @property
     def trials(self) -> pd.DataFrame:
         """Complete trials, read from each trial group's attributes (hidden temp groups skipped)."""
         if self._trials is None:
-            rows = []
             base = self.path / "trials"
-            visible = lambda folder: sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                                            key=lambda p: self._trial_order(p.name))
-            for sub in visible(base) if base.is_dir() else []:
-                for tr in visible(sub):
-                    meta = tr / "zarr.json"
-                    if meta.is_file():
-                        attrs = json.loads(meta.read_text()).get("attributes", {})
-                        rows.append({k: attrs.get(k) for k in self.summary_columns})
-            self._trials = pd.DataFrame(rows, columns=list(self.summary_columns))
+            rows = []
+            folders = sorted((p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                             key=lambda p: _natural_key(p.name)) if base.is_dir() else []
+            for folder in folders:
+                meta = folder / "zarr.json"
+                if meta.is_file():
+                    attrs = json.loads(meta.read_text()).get("attributes", {})
+                    rows.append({k: attrs.get(k) for k in TRIAL_COLUMNS} | {"trial": folder.name})
+            self._trials = trials_frame(rows)
         return self._trials
 
-    def _open_group_tree(self, subject: str, marker) -> xr.DataTree:
+    def _open_group_tree(self, trial: str) -> xr.DataTree:
         """Open a trial lazily: each group on its own, video in one-second (shard) dask chunks."""
-        path = trial_path(self.path, subject, marker)
+        path = trial_path(self.path, trial)
         root = json.loads((path / "zarr.json").read_text())
         nodes = {"/": xr.Dataset(attrs=root.get("attributes", {}))}
         for group in ("video", "video_proxy", "eeg", "peri", "events"):
@@ -95,25 +79,25 @@ class StoreDataset(Dataset):
             nodes[f"/{group}"] = ds.load() if group == "events" else ds  # a few rows: not worth a graph
         return xr.DataTree.from_dict(nodes)
 
-    def _load_trial(self, subject: str, marker) -> xr.DataTree:
-        tree = self._open(subject, marker)
+    def load(self, trial: str) -> xr.DataTree:
+        tree = self._open(trial).copy()
         if "video_proxy" in tree.children:
-            tree = tree.copy()
             del tree["video_proxy"]
         return tree
 
-    def proxy(self, subject: str, marker: int) -> xr.Dataset:
-        """The downscaled browsing video of a trial (lazy)."""
-        subject, marker = self._check_trial(subject, marker)
-        return self._open(subject, marker)["video_proxy"].to_dataset()
+    def proxy(self, trial: str) -> xr.Dataset | None:
+        tree = self._open(trial)
+        return tree["video_proxy"].to_dataset() if "video_proxy" in tree.children else None
 
-    def frame(self, subject: str, marker: int, index: int, *, proxy: bool = False) -> np.ndarray:
+    def frame(self, trial: str, index: int, *, proxy: bool = False) -> np.ndarray:
         """One video frame (y, x, rgb) uint8, read as a single chunk (no dask graph)."""
         import zarr
 
-        index = check_int("index", index, min_value=0)
         group = "video_proxy" if proxy else "video"
-        arr = zarr.open_array(str(trial_path(self.path, subject, marker) / group / "frames"), mode="r")
+        path = trial_path(self.path, trial) / group / "frames"
+        if not (path / "zarr.json").is_file():
+            raise ValueError(f"Invalid value for 'proxy': trial {trial} of {self.path} has no {group} group")
+        arr = zarr.open_array(str(path), mode="r")
         if index >= arr.shape[0]:
             raise IndexError(f"Invalid value for 'index': expected < {arr.shape[0]} frames, got {index}")
         return np.asarray(arr[index])

@@ -8,6 +8,7 @@ import xarray as xr
 
 from .._validate import check_option, check_positive, check_sfreq
 from .._warnings import MMMEWarning
+from ..io.mne import raw_from_arrays
 
 __all__ = ["eeg_to_raw", "eeg_resample", "eeg_filter", "eeg_ica", "eeg_preprocess", "EOG_CHANNELS"]
 
@@ -57,14 +58,9 @@ def eeg_to_raw(eeg):
         types = [str(t) if str(t) in _MNE_TYPES else "misc" for t in eeg["ch_type"].values]
     else:
         types = ["eog" if n.upper() in EOG_CHANNELS else "eeg" for n in names]
-    info = mne.create_info(names, sfreq, types)
-    raw = mne.io.RawArray(np.asarray(eeg.values, dtype=float), info, verbose="error")
     if pos is not None:
         pos = np.asarray(pos.transpose("channel", ...).values, float)
-        ch_pos = {n: p for n, p, t in zip(names, pos, types) if t == "eeg" and np.all(np.isfinite(p))}
-        if ch_pos:
-            raw.set_montage(mne.channels.make_dig_montage(ch_pos=ch_pos, coord_frame="head"), on_missing="ignore")
-    return raw
+    return raw_from_arrays(eeg.values, names, types, sfreq, pos=pos)
 
 
 def _check_raw(raw):

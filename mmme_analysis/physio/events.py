@@ -312,7 +312,7 @@ def event_features(
 def trial_event_features(tree: xr.DataTree, *, rng: np.random.Generator, **kwargs) -> pd.DataFrame:
     """:func:`event_features` of one trial tree (``/peri`` processed, ``/events`` used).
 
-    ``subject`` and ``trial`` (the marker) come from the tree's attrs. Returns an empty
+    ``subject`` and ``trial`` (the trial id) come from the tree's attrs. Returns an empty
     DataFrame when the trial has no ``/peri`` or no ``/events``.
     """
     if not isinstance(tree, xr.DataTree):
@@ -325,7 +325,7 @@ def trial_event_features(tree: xr.DataTree, *, rng: np.random.Generator, **kwarg
     physio = physio_process(tree)
     return event_features(
         physio, events, rng=rng, subject=tree.attrs.get("subject", "sub-01"),
-        trial=tree.attrs.get("marker", 0), **kwargs,
+        trial=tree.attrs.get("trial", "trial"), **kwargs,
     )
 
 
@@ -343,7 +343,7 @@ def dataset_event_features(dataset, *, rng: np.random.Generator, progress: bool 
     **kwargs
         Passed to :func:`event_features`.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     trials = dataset.trials
     if "has_peri" in trials:
@@ -352,6 +352,6 @@ def dataset_event_features(dataset, *, rng: np.random.Generator, progress: bool 
         trials = trials[trials["n_events"] > 0]
     frames = []
     for _, row in tqdm(list(trials.iterrows()), disable=not progress, desc="event features"):
-        frames.append(trial_event_features(dataset.trial(row["subject"], row["marker"]), rng=rng, **kwargs))
+        frames.append(trial_event_features(dataset.trial(row["trial"]), rng=rng, **kwargs))
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -17,6 +17,10 @@ def ds(request, synth_raw, synth_store):
 
 def test_trials_table(ds, truth):
     t = ds.trials
+    assert type(ds) is mm.dataset.Dataset and ds.backend in ("raw", "zarr")
+    assert list(t.columns) == list(mm.dataset.TRIAL_COLUMNS)
+    assert list(t["trial"]) == [f"{s}_{m}" for s, m in zip(t["subject"], t["marker"])]
+    assert t["trial"].is_unique and str(t["marker"].dtype) == "Int64"
     assert len(t) == sum(len(s["trials"]) for s in truth["subjects"].values()) == len(ds)
     assert set(t["subject"]) == {"sub-01", "sub-02"}
     assert t[["has_video", "has_eeg", "has_peri"]].all().all()
@@ -25,8 +29,8 @@ def test_trials_table(ds, truth):
 
 
 def test_trial_tree_follows_the_contract(ds):
-    s, m = ds.trials.iloc[0][["subject", "marker"]]
-    tree = ds.trial(s, int(m))
+    trial, s, m = ds.trials.iloc[0][["trial", "subject", "marker"]]
+    tree = ds.trial(trial)
     assert set(tree.children) == {"video", "eeg", "peri", "events"}
     video, eeg, peri = (tree[k].to_dataset() for k in ("video", "eeg", "peri"))
     assert video["frames"].dims == ("time", "y", "x", "rgb") and video["frames"].dtype == np.uint8
@@ -38,22 +42,23 @@ def test_trial_tree_follows_the_contract(ds):
     assert 1e-7 < float(eeg["eeg"].sel(channel="CZ").std()) < 1e-3  # volts, not microvolts
     assert peri["ECG"].attrs["units"] == "V" and peri["EDA"].attrs["units"] == "S"
     assert 30 < float(peri["SKT"].mean()) < 38 and peri["SKT"].attrs["units"] == "degC"
-    assert tree.attrs["subject"] == s and tree.attrs["marker"] == int(m)
+    assert tree.attrs["subject"] == s and tree.attrs["marker"] == int(m) and tree.attrs["trial"] == trial
     assert set(json.loads(tree.attrs["alignment"])) == {"biopac", "camera"}
+    fits = ds.alignment(trial)
+    assert set(fits) == {"biopac", "camera"} and isinstance(fits["biopac"], mm.alignment.ClockFit)
+    assert mm.alignment.fits_to_json(fits) == tree.attrs["alignment"]  # one serialiser/parser pair
 
 
 def test_trial_is_lazy(ds):
     import dask.array as da
 
-    s, m = ds.trials.iloc[0][["subject", "marker"]]
-    tree = ds.trial(s, int(m))
+    tree = ds.trial(ds.trials["trial"].iloc[0])
     assert isinstance(tree["video"].to_dataset()["frames"].data, da.Array)
     assert isinstance(tree["eeg"].to_dataset()["eeg"].data, da.Array)
 
 
 def test_window(ds):
-    s, m = ds.trials.iloc[0][["subject", "marker"]]
-    win = ds.window(s, int(m), 1.0, 2.0)
+    win = ds.window(ds.trials["trial"].iloc[0], 1.0, 2.0)
     for k in ("eeg", "peri", "video"):
         t = win[k].to_dataset()["time"].values
         assert t.min() >= 1.0 and t.max() < 2.0
@@ -62,36 +67,45 @@ def test_window(ds):
 
 
 def test_to_mne(ds):
-    s, m = ds.trials.iloc[0][["subject", "marker"]]
-    raw = ds.to_mne(s, int(m))
-    tree = ds.trial(s, int(m))
+    trial = ds.trials["trial"].iloc[0]
+    raw = ds.to_mne(trial)
+    tree = ds.trial(trial)
     assert raw.info["sfreq"] == 1000.0
     assert len(raw.annotations) == tree["events"].to_dataset().sizes["event"]
     assert "ecg" in raw.get_channel_types() and "gsr" in raw.get_channel_types()
     assert raw.get_montage() is not None
 
 
-@pytest.mark.parametrize("subject, marker, exc, match", [
-    ("sub-99", 101, KeyError, r"Invalid value for 'subject, marker'.*sub-99"),
-    ("sub-01", 999, KeyError, r"Invalid value for 'subject, marker'"),
-    ("sub-01", "x", TypeError, r"Invalid value for 'marker': expected an integer"),
+@pytest.mark.parametrize("trial, exc, match", [
+    ("sub-99_101", KeyError, r"Invalid value for 'trial': expected a trial id of .*sub-01_\d{3}.*got 'sub-99_101'"),
+    ("sub-01_999", KeyError, r"Invalid value for 'trial'.*got 'sub-01_999'"),
+    (101, TypeError, r"Invalid value for 'trial': expected an instance of str .*got 101 of type int"),
+    (None, TypeError, r"Invalid value for 'trial': expected an instance of str"),
 ])
-def test_bad_trial(ds, subject, marker, exc, match):
+def test_bad_trial(ds, trial, exc, match):
     with pytest.raises(exc, match=match):
-        ds.trial(subject, marker)
+        ds.trial(trial)
+
+
+def test_frame_by_trial_id(ds):
+    trial = ds.trials["trial"].iloc[0]
+    frames = ds.trial(trial)["video"].to_dataset()["frames"]
+    np.testing.assert_array_equal(ds.frame(trial, 7), frames[7].values)
+    with pytest.raises(IndexError, match=r"Invalid value for 'index': expected < \d+ frames, got 1000000"):
+        ds.frame(trial, 10**6)
+    with pytest.raises(ValueError, match=r"Invalid value for 'index': expected an integer >= 0, got -1"):
+        ds.frame(trial, -1)
 
 
 def test_window_needs_t1_after_t0(ds):
-    s, m = ds.trials.iloc[0][["subject", "marker"]]
     with pytest.raises(ValueError, match="Invalid value for 't1'"):
-        ds.window(s, int(m), 2.0, 1.0)
+        ds.window(ds.trials["trial"].iloc[0], 2.0, 1.0)
 
 
 def test_no_real_name_in_outputs(ds, truth):
     names = list(truth["subjects"])
     text = ds.annotations.to_csv() + ds.trials.to_csv() + repr(ds)
-    s, m = ds.trials.iloc[0][["subject", "marker"]]
-    tree = ds.trial(s, int(m))
+    tree = ds.trial(ds.trials["trial"].iloc[0])
     text += repr(tree) + json.dumps(tree.attrs)
     for node in tree.subtree:
         text += json.dumps({k: str(v) for k, v in node.attrs.items()})

@@ -7,7 +7,7 @@ import pytest
 
 import mmme_analysis as mm
 from mmme_analysis import MMMEWarning
-from mmme_analysis.dataset.imageseq import ImageSequenceDataset, ImageSequenceStore, frame_number
+from mmme_analysis.io.images import frame_number
 from mmme_analysis.errors import DataFormatError
 
 SIDE = 32
@@ -86,11 +86,12 @@ def samm(tmp_path):
 def test_open_dataset_detects_video_only_layouts(tmp_path, make, flavour, trials, clips, n_events):
     root = make(tmp_path)
     ds = mm.open_dataset(root)
-    assert isinstance(ds, ImageSequenceDataset) and ds.flavour == flavour
+    assert type(ds) is mm.dataset.Dataset and ds.backend == "imageseq"
+    assert ds.annotations.attrs["flavour"] == flavour
     t = ds.trials
     assert t["trial"].tolist() == trials and t["clip"].tolist() == clips
     assert t["n_events"].tolist() == n_events and len(ds) == len(trials)
-    assert (t["marker"] == -1).all() and t["has_video"].all()
+    assert t["marker"].isna().all() and t["category"].isna().all() and t["has_video"].all()
     assert not t["has_eeg"].any() and not t["has_peri"].any()
     assert len(ds.annotations) == sum(n_events) and flavour in repr(ds)
     assert [tree.attrs["trial"] for tree in ds] == trials
@@ -98,9 +99,9 @@ def test_open_dataset_detects_video_only_layouts(tmp_path, make, flavour, trials
 
 def test_trial_video_frame_numbers_and_times(casme2):
     ds = mm.open_dataset(casme2)
-    tree = ds.trial("sub-01", "EP02_01f")
+    tree = ds.trial("EP02_01f")
     assert set(tree.children) == {"video", "events"}
-    assert tree.attrs["marker"] == -1 and tree.attrs["trial"] == "sub-01_EP02_01f"
+    assert "marker" not in tree.attrs and tree.attrs["trial"] == "sub-01_EP02_01f"
     assert tree.attrs["dataset"] == "casme2" and tree.attrs["missing"] == "eeg,peri"
     video = tree["video"].to_dataset()
     frames = video["frames"]
@@ -109,23 +110,23 @@ def test_trial_video_frame_numbers_and_times(casme2):
     np.testing.assert_array_equal(video["frame"].values, np.arange(46, 54))
     np.testing.assert_allclose(video["time"].values, np.arange(8) / 200.0)
     folder = casme2 / "CASME2_RAW_selected" / "sub01" / "EP02_01f"
-    assert ds.folder("sub-01", "EP02_01f") == folder
+    assert video.attrs["source"] == "CASME2_RAW_selected/sub01/EP02_01f"
     np.testing.assert_array_equal(frames.values[3], _rgb(folder / "img49.jpg"))
     # the trial id works as key too; the reg_ prefix is parsed
-    other = ds.trial("sub-01", "sub-01_EP03_02")["video"].to_dataset()
+    other = ds.trial("sub-01_EP03_02")["video"].to_dataset()
     np.testing.assert_array_equal(other["frame"].values, np.arange(10, 16))
 
 
 def test_events_on_the_trial_axis(casme2, samm):
-    ev = mm.open_dataset(casme2).trial("sub-01", "EP02_01f")["events"].to_dataset()
+    ev = mm.open_dataset(casme2).trial("EP02_01f")["events"].to_dataset()
     np.testing.assert_allclose([ev["onset"].item(), ev["apex"].item(), ev["offset"].item()],
                                np.array([47 - 46, 49 - 46, 52 - 46]) / 200.0)
     assert ev["emotion"].item() == "happiness" and ev["aus"].item() == "12"
-    ev = mm.open_dataset(casme2).trial("sub-01", "EP03_02")["events"].to_dataset()
+    ev = mm.open_dataset(casme2).trial("EP03_02")["events"].to_dataset()
     assert np.isnan(ev["apex"].item())  # "/" = apex not coded
     np.testing.assert_allclose([ev["onset"].item(), ev["offset"].item()], [1 / 200, 4 / 200])
     # SAMM: file numbers 5560... -> onset frame 5562 is 2 frames after the clip start
-    tree = mm.open_dataset(samm).trial("sub-06", "006_1_2")
+    tree = mm.open_dataset(samm).trial("006_1_2")
     np.testing.assert_array_equal(tree["video"].to_dataset()["frame"].values, np.arange(5560, 5570))
     ev = tree["events"].to_dataset()
     np.testing.assert_allclose([ev["onset"].item(), ev["apex"].item(), ev["offset"].item()],
@@ -134,12 +135,12 @@ def test_events_on_the_trial_axis(casme2, samm):
 
 def test_window(casme2):
     ds = mm.open_dataset(casme2)
-    win = ds.window("sub-01", "EP02_01f", 0.01, 0.03)
+    win = ds.window("EP02_01f", 0.01, 0.03)
     video = win["video"].to_dataset()
     np.testing.assert_array_equal(video["frame"].values, [48, 49, 50, 51])
     assert video["time"].min() >= 0.01 and video["time"].max() < 0.03
     assert win["events"].to_dataset().sizes["event"] == 1  # 0.005-0.03 s overlaps
-    assert ds.window("sub-01", "EP02_01f", 0.033, 0.04)["events"].to_dataset().sizes["event"] == 0
+    assert ds.window("EP02_01f", 0.033, 0.04)["events"].to_dataset().sizes["event"] == 0
 
 
 def test_nothing_is_read_before_compute(casme2, monkeypatch):
@@ -147,8 +148,8 @@ def test_nothing_is_read_before_compute(casme2, monkeypatch):
     real = cv2.imread
     monkeypatch.setattr(cv2, "imread", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     ds = mm.open_dataset(casme2, fps=2)  # 2 fps: one-second chunks of 2 frames
-    tree = ds.trial("sub-01", "EP02_01f")
-    win = ds.window("sub-01", "EP02_01f", 1.0, 2.0)
+    tree = ds.trial("EP02_01f")
+    win = ds.window("EP02_01f", 1.0, 2.0)
     import dask.array as da
 
     frames = tree["video"].to_dataset()["frames"].data
@@ -159,34 +160,34 @@ def test_nothing_is_read_before_compute(casme2, monkeypatch):
 
 
 def test_store_round_trip(casme2, tmp_path):
-    from mmme_analysis.store import convert
+    from mmme_analysis.convert import convert
 
     src = mm.open_dataset(casme2)
     store = convert(casme2, tmp_path / "out" / "casme2.zarr", progress=False)
     st = mm.open_dataset(store)
-    assert isinstance(st, ImageSequenceStore)
-    cols = ["subject", "marker", "trial", "clip", "n_events", "n_me", "n_mae", "has_video"]
-    pd.testing.assert_frame_equal(st.trials[cols].astype(src.trials[cols].dtypes), src.trials[cols])
+    assert st.backend == "zarr"
+    pd.testing.assert_frame_equal(st.trials, src.trials)
     for key in ("EP02_01f", "sub-01_EP03_02"):
-        a, b = src.trial("sub-01", key), st.trial("sub-01", key)
+        a, b = src.trial(key), st.trial(key)
         va, vb = a["video"].to_dataset(), b["video"].to_dataset()
         np.testing.assert_array_equal(va["frames"].values, vb["frames"].values)
         np.testing.assert_array_equal(va["frame"].values, vb["frame"].values)
         np.testing.assert_allclose(va["time"].values, vb["time"].values)
         for k in ("onset", "apex", "offset"):
             np.testing.assert_allclose(a["events"].to_dataset()[k].values, b["events"].to_dataset()[k].values)
-        assert b.attrs["trial"] == a.attrs["trial"] and b.attrs["marker"] == -1
+        assert b.attrs["trial"] == a.attrs["trial"] and "marker" not in b.attrs
     assert len(st.annotations) == len(src.annotations)
     assert len(list(st)) == len(st.trials) == 3
-    win = st.window("sub-01", "EP02_01f", 0.01, 0.03)["video"].to_dataset()
+    win = st.window("EP02_01f", 0.01, 0.03)["video"].to_dataset()
     np.testing.assert_array_equal(win["frame"].values, [48, 49, 50, 51])
     # a second convert skips the complete trials
-    meta = store / "trials" / "sub-01" / "sub-01_EP02_01f" / "zarr.json"
+    meta = store / "trials" / "sub-01_EP02_01f" / "zarr.json"
     before = meta.stat().st_mtime_ns
     convert(casme2, store, progress=False)
     assert meta.stat().st_mtime_ns == before
-    np.testing.assert_array_equal(st.frame("sub-01", "EP02_01f", 3), _rgb(casme2 / "CASME2_RAW_selected" / "sub01"
-                                                                          / "EP02_01f" / "img49.jpg"))
+    np.testing.assert_array_equal(st.frame("EP02_01f", 3), _rgb(casme2 / "CASME2_RAW_selected" / "sub01"
+                                                              / "EP02_01f" / "img49.jpg"))
+    np.testing.assert_array_equal(src.frame("EP02_01f", 3), st.frame("EP02_01f", 3))
     with pytest.raises(TypeError, match=r"only for a video-only dataset folder"):
         mm.open_dataset(store, fps=100)
 
@@ -201,9 +202,9 @@ def test_casme_sq_and_casme3_layouts(tmp_path):
     _write_frames(sq / "rawpic" / "s15" / "15_0401girlcrashing", [f"img{i}.jpg" for i in range(1, 11)])
     _write_frames(sq / "rawpic" / "s16" / "16_0401girlcrashing", ["img1.jpg"])
     ds = mm.open_dataset(sq)
-    assert ds.flavour == "casme_sq" and ds.trials["trial"].tolist() == ["sub-01_anger1"]
-    assert ds.folder("sub-01", "anger1").name == "15_0401girlcrashing"
-    ev = ds.trial("sub-01", "anger1")["events"].to_dataset()
+    assert ds.annotations.attrs["flavour"] == "casme_sq" and ds.trials["trial"].tolist() == ["sub-01_anger1"]
+    assert ds.trial("anger1")["video"].attrs["source"] == "rawpic/s15/15_0401girlcrashing"
+    ev = ds.trial("anger1")["events"].to_dataset()
     np.testing.assert_allclose(ev["onset"].values, [2 / 30, 7 / 30])  # img1 is time 0
 
     # the workbook's naming-rule sheets take precedence over the published tables
@@ -213,7 +214,7 @@ def test_casme_sq_and_casme3_layouts(tmp_path):
     wb.save(sq / "CAS(ME)^2code_final.xlsx")
     _write_frames(sq / "rawpic" / "s30" / "30_0402beatingpregnantwoman", [f"img{i}.jpg" for i in range(1, 11)])
     ds = mm.open_dataset(sq)
-    assert ds.folder("sub-01", "anger1").name == "30_0402beatingpregnantwoman"
+    assert ds.trial("anger1")["video"].attrs["source"] == "rawpic/s30/30_0402beatingpregnantwoman"
 
     c3 = tmp_path / "c3"
     (c3 / "annotation").mkdir(parents=True)
@@ -225,14 +226,15 @@ def test_casme_sq_and_casme3_layouts(tmp_path):
     _write_frames(clip / "color", [f"{i}.jpg" for i in range(8)])
     _write_frames(clip / "depth", [f"{i}.png" for i in range(8)])
     ds = mm.open_dataset(c3)
-    assert ds.flavour == "casme3" and ds.folder("sub-01", "a") == clip / "color"
-    np.testing.assert_array_equal(ds.trial("sub-01", "a")["video"].to_dataset()["frame"].values, np.arange(8))
+    assert ds.annotations.attrs["flavour"] == "casme3"
+    assert ds.trial("a")["video"].attrs["source"] == str((clip / "color").relative_to(c3))
+    np.testing.assert_array_equal(ds.trial("a")["video"].to_dataset()["frame"].values, np.arange(8))
 
 
 def test_open_dataset_keywords(casme2):
     ds = mm.open_dataset(casme2, coding_file=casme2 / "CASME2-coding-20140508.xlsx", flavour="casme2", fps=100)
-    assert ds.fps == 100.0
-    np.testing.assert_allclose(ds.trial("sub-01", "EP02_01f")["video"].to_dataset()["time"].values[1], 0.01)
+    assert ds.trial("EP02_01f")["video"].attrs["fps"] == 100.0
+    np.testing.assert_allclose(ds.trial("EP02_01f")["video"].to_dataset()["time"].values[1], 0.01)
 
 
 @pytest.mark.parametrize("name", ["img46.jpg", "reg_img46.jpg", "006_00046.jpg", "46.png"])
@@ -246,19 +248,19 @@ def _break(root, what):
     clip = root / "CASME2_RAW_selected" / "sub01" / "EP02_01f"
     if what == "corrupt_frame":
         (clip / "img48.jpg").write_bytes(b"not a jpeg")
-        return lambda: mm.open_dataset(root).trial("sub-01", "EP02_01f")["video"].to_dataset()["frames"].values
+        return lambda: mm.open_dataset(root).trial("EP02_01f")["video"].to_dataset()["frames"].values
     if what == "corrupt_first":
         (clip / "img46.jpg").write_bytes(b"not a jpeg")
-        return lambda: mm.open_dataset(root).trial("sub-01", "EP02_01f")
+        return lambda: mm.open_dataset(root).trial("EP02_01f")
     if what == "other_size":
         cv2.imwrite(str(clip / "img50.jpg"), np.zeros((16, 16, 3), np.uint8))
-        return lambda: mm.open_dataset(root).trial("sub-01", "EP02_01f")["video"].to_dataset()["frames"].values
+        return lambda: mm.open_dataset(root).trial("EP02_01f")["video"].to_dataset()["frames"].values
     if what == "no_number":
         _write_frames(clip, ["cover.jpg"])
-        return lambda: mm.open_dataset(root).trial("sub-01", "EP02_01f")
+        return lambda: mm.open_dataset(root).trial("EP02_01f")
     if what == "duplicate":
         _write_frames(clip, ["reg_img46.jpg"])
-        return lambda: mm.open_dataset(root).trial("sub-01", "EP02_01f")
+        return lambda: mm.open_dataset(root).trial("EP02_01f")
     if what == "no_images":
         import shutil
 
@@ -266,7 +268,7 @@ def _break(root, what):
         return lambda: mm.open_dataset(root)
     if what == "no_sheet":
         (root / "CASME2-coding-20140508.xlsx").unlink()
-        return lambda: ImageSequenceDataset(root)
+        return lambda: mm.open_dataset(root, flavour="casme2")
     if what == "two_sheets":
         (root / "CASME2-coding-old.xlsx").write_bytes((root / "CASME2-coding-20140508.xlsx").read_bytes())
         return lambda: mm.open_dataset(root)
@@ -295,22 +297,21 @@ def test_missing_image_folder_warns_and_keeps_going(tmp_path):
         ds = mm.open_dataset(root)
     t = ds.trials.set_index("trial")
     assert not t.loc["sub-17_EP01_01", "has_video"] and t.loc["sub-01_EP02_01f", "has_video"]
-    tree = ds.trial("sub-17", "EP01_01")
+    tree = ds.trial("EP01_01")
     assert set(tree.children) == {"events"} and tree.attrs["missing"] == "video,eeg,peri"
-    assert ds.folder("sub-17", "EP01_01") is None
 
 
 def test_coded_frames_outside_the_clip_warn(casme2):
     for name in ("img52.jpg", "img53.jpg"):
         (casme2 / "CASME2_RAW_selected" / "sub01" / "EP02_01f" / name).unlink()
     ds = mm.open_dataset(casme2)
-    with pytest.warns(MMMEWarning, match=r"sub-01/sub-01_EP02_01f: coded frames 47-52 reach outside .*frames 46-51"):
-        ds.trial("sub-01", "EP02_01f")
+    with pytest.warns(MMMEWarning, match=r"Trial sub-01_EP02_01f: coded frames 47-52 reach outside .*frames 46-51"):
+        ds.trial("EP02_01f")
 
 
 def test_empty_root_raises(tmp_path):
     with pytest.raises(DataFormatError, match=r"no coding sheet found"):
-        ImageSequenceDataset(tmp_path)
+        mm.open_dataset(tmp_path, flavour="casme2")
     with pytest.raises(DataFormatError, match=r"no participant folder found"):  # MMME behaviour kept
         mm.open_dataset(tmp_path)
 
@@ -326,12 +327,25 @@ def test_mmme_sheet_without_participants_is_named(tmp_path):
         mm.open_dataset(tmp_path)
 
 
-@pytest.mark.parametrize("subject, key, match", [
-    ("sub-01", 101, r"no stimulus markers; trials are keyed by clip"),
-    ("sub-01", "EP99_99", r"expected a clip id of subject sub-01 .*sub-01_EP02_01f.*got 'EP99_99'"),
-    ("sub-99", "EP02_01f", r"Invalid value for 'subject'.*sub-99"),
+@pytest.mark.parametrize("key, exc, match", [
+    (101, TypeError, r"Invalid value for 'trial': expected an instance of str .*got 101"),
+    ("EP99_99", KeyError, r"Invalid value for 'trial': expected a trial id of .*sub-01_EP02_01f.*got 'EP99_99'"),
+    ("sub-99_EP02_01f", KeyError, r"Invalid value for 'trial'.*got 'sub-99_EP02_01f'"),
 ])
-def test_bad_trial_keys(casme2, subject, key, match):
+def test_bad_trial_keys(casme2, key, exc, match):
     ds = mm.open_dataset(casme2)
-    with pytest.raises(KeyError, match=match):
-        ds.trial(subject, key)
+    with pytest.raises(exc, match=match):
+        ds.trial(key)
+
+
+def test_clip_name_must_be_unique_to_be_a_key(tmp_path):
+    root = make_casme2(tmp_path)
+    sheet = pd.read_excel(root / "CASME2-coding-20140508.xlsx")
+    sheet.loc[2, "Filename"] = "EP02_01f"  # sub17 gets a clip of the same name
+    sheet.to_excel(root / "CASME2-coding-20140508.xlsx", index=False)
+    base = root / "CASME2_RAW_selected" / "sub17"
+    (base / "EP01_01").rename(base / "EP02_01f")
+    ds = mm.open_dataset(root)
+    assert ds.trial("sub-17_EP02_01f").attrs["subject"] == "sub-17"
+    with pytest.raises(KeyError, match=r"Invalid value for 'trial'.*got 'EP02_01f'"):
+        ds.trial("EP02_01f")

@@ -1,11 +1,12 @@
-"""Convert a raw dataset into a lazy, chunked Zarr store (``mmme convert RAW STORE.zarr``).
+"""The Zarr store layout: trial groups and the annotation table (written by ``mmme convert``).
 
 Layout (Zarr v3)::
 
     STORE.zarr/
       zarr.json                  root group, attrs: format, version, source
       annotations/               the tidy annotation table (dimension ``event``)
-      trials/<subject>/<marker>/ one trial DataTree: video, video_proxy, eeg, peri, events
+      trials/<trial>/            one trial DataTree (video, video_proxy, eeg, peri, events),
+                                 named by its trial id; attrs: the trial's row of ``ds.trials``
 
 Chunking: video frames are stored one frame per chunk (a few for small frames, up to
 ~256 KB) inside shards of one second, so one frame is one small partial read and a
@@ -16,47 +17,31 @@ so a trial is either absent or whole; a later run skips complete trials.
 """
 from __future__ import annotations
 
-import functools
 import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from tqdm.auto import tqdm
 
-from ._validate import check_int, check_path
+from .._atomic import atomic_dir
+from ..errors import DataFormatError
 
-__all__ = ["convert", "STORE_FORMAT", "trial_path", "annotations_to_xarray", "annotations_from_xarray"]
+__all__ = ["STORE_FORMAT", "STORE_VERSION", "trial_path", "trial_complete", "write_trial", "write_annotations",
+           "annotations_to_xarray", "annotations_from_xarray", "ensure_groups", "read_store_attrs",
+           "check_store"]
 
 STORE_FORMAT = "mmme-analysis-store"
-STORE_VERSION = 1
+#: 2: one group per trial id (``trials/<trial>/``); 1 had ``trials/<subject>/<marker>/``
+STORE_VERSION = 2
 _TUPLE_COLUMNS = ("aus", "au_codes")
 
 
-def trial_path(store: Path, subject: str, marker) -> Path:
-    """Folder of one trial group inside a store.
-
-    ``marker`` is the stimulus marker (int), or, for datasets without markers (video-only
-    public datasets, see :mod:`mmme_analysis.dataset.imageseq`), the clip id (str).
-    """
-    if isinstance(marker, str):  # clip id of a dataset without markers
-        if not marker or marker.startswith(".") or "/" in marker or "\\" in marker:
-            raise ValueError(f"Invalid value for 'marker': expected a stimulus marker or a clip id usable as a "
-                             f"folder name, got {marker!r}")
-        return Path(store) / "trials" / subject / marker
-    return Path(store) / "trials" / subject / str(int(marker))
-
-
-def _trial_keys(trials: pd.DataFrame) -> list:
-    """Store key of each trial: its marker, or its clip id (``trial`` column) for datasets
-    whose trials have no marker (``marker == -1``: CASME II, SAMM, CAS(ME)^2/^3)."""
-    if "trial" in trials and len(trials) and (trials["marker"].astype(int) < 0).all():
-        return [str(t) for t in trials["trial"]]
-    return [int(m) for m in trials["marker"]]
+def trial_path(store, trial: str) -> Path:
+    """Folder of one trial group inside a store (``trials/<trial>``)."""
+    if not isinstance(trial, str) or not trial or trial.startswith(".") or "/" in trial or "\\" in trial:
+        raise ValueError(f"Invalid value for 'trial': expected a trial id usable as a folder name, got {trial!r}")
+    return Path(store) / "trials" / trial
 
 
 def annotations_to_xarray(df: pd.DataFrame) -> xr.Dataset:
@@ -91,21 +76,11 @@ def annotations_from_xarray(ds: xr.Dataset) -> pd.DataFrame:
     return df
 
 
-def _replace_dir(tmp: Path, final: Path) -> None:
-    """Move a finished temporary folder into place (replacing an older one)."""
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-        os.rename(final, old)
-        os.rename(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, final)
-
-
-def _ensure_groups(store: Path, *parts: str) -> None:
+def ensure_groups(store, *parts: str) -> None:
+    """Create the (empty) Zarr groups ``store/parts[0]/parts[1]/...`` that do not exist yet."""
     import zarr
 
-    path = store
+    path = Path(store)
     for part in parts:
         path = path / part
         if not (path / "zarr.json").exists():
@@ -151,14 +126,18 @@ def _video_codec():
     return [BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")]
 
 
-def write_trial(tree: xr.DataTree, store, subject: str, marker: int, *, proxy_side: int = 128,
+def write_trial(tree: xr.DataTree, store, trial: str, *, proxy_side: int = 128,
                 summary: dict | None = None) -> Path:
-    """Write one trial DataTree into a store atomically (temp group, then rename)."""
+    """Write one trial DataTree into a store atomically (temp group, then rename).
+
+    ``summary`` (the trial's row of ``ds.trials``) goes into the group's attributes;
+    missing values (``None``, ``<NA>``) are left out.
+    """
     store = Path(store)
-    final = trial_path(store, subject, marker)
-    _ensure_groups(store, "trials", subject)
-    tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
-    nodes = {"/": xr.Dataset(attrs={**tree.attrs, **(summary or {})})}
+    final = trial_path(store, trial)
+    ensure_groups(store, "trials")
+    summary = {k: v for k, v in (summary or {}).items() if v is not None and not pd.isna(v)}
+    nodes = {"/": xr.Dataset(attrs={**tree.attrs, **summary})}
     encoding = {}
     for name in tree.children:
         ds = tree[name].to_dataset(inherit=False)
@@ -193,99 +172,37 @@ def write_trial(tree: xr.DataTree, store, subject: str, marker: int, *, proxy_si
             nodes[key] = ds.assign_coords({k: v for k, v in conv.items() if k in ds.coords}).assign(
                 {k: v for k, v in conv.items() if k in ds.data_vars})
     out = xr.DataTree.from_dict(nodes)
-    out.to_zarr(str(tmp), mode="w", encoding=encoding, consolidated=False)
-    _replace_dir(tmp, final)
+    with atomic_dir(final) as tmp:
+        out.to_zarr(str(tmp), mode="w", encoding=encoding, consolidated=False)
     return final
 
 
-def trial_complete(store, subject: str, marker: int) -> bool:
+def write_annotations(df: pd.DataFrame, store) -> Path:
+    """Write the annotation table into ``store/annotations`` atomically."""
+    final = Path(store) / "annotations"
+    with atomic_dir(final) as tmp:
+        annotations_to_xarray(df).to_zarr(str(tmp), mode="w", consolidated=False)
+    return final
+
+
+def trial_complete(store, trial: str) -> bool:
     """Whether a complete trial group exists in the store."""
-    return (trial_path(Path(store), subject, marker) / "zarr.json").is_file()
-
-
-@functools.lru_cache(maxsize=4)
-def _source(raw_dir: str):
-    from .dataset import open_dataset
-
-    return open_dataset(raw_dir)
-
-
-def _convert_one(raw_dir: str, store: str, subject: str, marker, proxy_side: int) -> tuple[str, int]:
-    src = _source(raw_dir)
-    key = "trial" if isinstance(marker, str) else "marker"  # clip id for datasets without markers
-    row = src.trials[(src.trials["subject"] == subject) & (src.trials[key] == marker)].iloc[0]
-    summary = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.to_dict().items()}
-    with xr.set_options(keep_attrs=True):
-        write_trial(src.trial(subject, marker), store, subject, marker, proxy_side=proxy_side, summary=summary)
-    return subject, marker
-
-
-def convert(raw_dir, store, *, workers: int | None = None, overwrite: bool = False, progress: bool = True,
-            proxy_side: int = 128) -> Path:
-    """Convert a raw dataset folder into a Zarr store.
-
-    Parameters
-    ----------
-    raw_dir : path-like
-        Raw MMME-layout folder, or a video-only dataset folder (CASME II, SAMM, ...; see
-        :class:`~mmme_analysis.dataset.imageseq.ImageSequenceDataset`), opened read-only.
-    store : path-like
-        Target ``.zarr`` folder; created if needed. Complete trials already in it are skipped.
-    workers : int, optional
-        Run trials on a local ``dask.distributed`` cluster with this many worker processes.
-    overwrite : bool
-        Rewrite trials that are already complete.
-    progress : bool
-        Show a tqdm progress bar.
-    proxy_side : int
-        Largest side (px) of the downscaled browsing video.
-
-    Returns
-    -------
-    Path
-        The store.
-    """
-    import zarr
-
-    raw_dir = check_path("raw_dir", raw_dir, kind="dir")
-    store = check_path("store", store, must_exist=False)
-    if workers is not None:
-        workers = check_int("workers", workers, min_value=1)
-    src = _source(str(raw_dir))
-    store.mkdir(parents=True, exist_ok=True)
-    root = zarr.open_group(str(store), mode="a", zarr_format=3)
-    keys = _trial_keys(src.trials)
-    # trial_key: how trial groups are named (markers, or clip ids for datasets without markers)
-    root.attrs.update({"format": STORE_FORMAT, "version": STORE_VERSION, "source": str(raw_dir),
-                       "trial_key": "trial" if keys and isinstance(keys[0], str) else "marker"})
-    # the annotation table, atomically
-    ann_tmp = store / f".annotations.tmp-{uuid.uuid4().hex[:8]}"
-    annotations_to_xarray(src.annotations).to_zarr(str(ann_tmp), mode="w", consolidated=False)
-    _replace_dir(ann_tmp, store / "annotations")
-    _ensure_groups(store, "trials")
-
-    todo = [(s, m) for s, m in zip(src.trials["subject"], keys) if overwrite or not trial_complete(store, s, m)]
-    bar = tqdm(total=len(todo), desc="convert", unit="trial", disable=not progress)
-    if workers:
-        from dask.distributed import Client, LocalCluster, as_completed
-
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
-                Client(cl) as client:
-            futures = [client.submit(_convert_one, str(raw_dir), str(store), s, m, proxy_side, pure=False)
-                       for s, m in todo]
-            for fut in as_completed(futures):
-                fut.result()
-                bar.update()
-    else:
-        for s, m in todo:
-            _convert_one(str(raw_dir), str(store), s, m, proxy_side)
-            bar.update()
-    bar.close()
-    (store / "trials" / "zarr.json").touch()
-    return store
+    return (trial_path(store, trial) / "zarr.json").is_file()
 
 
 def read_store_attrs(store) -> dict:
     """Root attributes of a store (``format``, ``version``, ``source``)."""
     meta = json.loads((Path(store) / "zarr.json").read_text())
     return meta.get("attributes", {})
+
+
+def check_store(store) -> dict:
+    """Root attributes of a store of this suite's current layout, else a DataFormatError."""
+    attrs = read_store_attrs(store)
+    if attrs.get("format") != STORE_FORMAT:
+        raise DataFormatError(f"{store}: not an mmme-analysis store; expected root attribute "
+                              f"format={STORE_FORMAT!r}, got {attrs.get('format')!r}")
+    if attrs.get("version") != STORE_VERSION:
+        raise DataFormatError(f"{store}: store layout version {attrs.get('version')!r}; expected "
+                              f"{STORE_VERSION} (convert the raw data again with this version)")
+    return attrs
