@@ -10,7 +10,7 @@ PORT   ?= 5006
 # parallel test workers (CI has 2 cores)
 JOBS   ?= 2
 
-.PHONY: install demo test chromium bench clean
+.PHONY: install demo lint test chromium bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,15 @@ demo: install
 	$(VENV)/bin/panel serve dashboards/explorer.py --address $(HOST) --port $(PORT) \
 	  --allow-websocket-origin=$(HOST):$(PORT) --allow-websocket-origin=localhost:$(PORT)
 
-test: install chromium
+# the layer contract (import-linter, docs/architecture.md) and ruff
+lint: install
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+
+# unit, doctest (Examples sections, on the demo), browser and notebook tests
+test: install chromium lint
 	$(VENV)/bin/mmme demo
-	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=20 --nbmake tests notebooks
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=20 --doctest-modules --nbmake mmme_analysis tests notebooks
 
 bench: install
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

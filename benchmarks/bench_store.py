@@ -6,7 +6,7 @@ Prints, in one run, on a synthetic store built in a temporary folder:
 2. a one-second all-modality window read (video + EEG + peripheral, computed to NumPy)
    against a plain NumPy read of the same number of bytes from an uncompressed ``.npy``
    file in the same folder (ratio = store / NumPy; the baseline runs in the same process);
-3. milliseconds to fetch one frame at a random time (``StoreDataset.frame``), p50 and p95.
+3. milliseconds to fetch one frame at a random time (``Dataset.frame`` on a store), p50 and p95.
 
 Usage: python benchmarks/bench_store.py [--subjects 2 --trials 10 --duration 4 --repeats 20]
 """
@@ -41,7 +41,7 @@ def main(argv=None):
 
     warnings.simplefilter("ignore")
     import mmme_analysis as mm
-    from mmme_analysis.store import convert
+    from mmme_analysis.convert import convert
     from mmme_analysis.synth.generator import SynthConfig, synthesize
 
     rng = np.random.default_rng(args.seed)
@@ -70,12 +70,12 @@ def main(argv=None):
         # 2. one-second window, all modalities, vs NumPy reading the same bytes
         ds = mm.open_dataset(store)
         trials = ds.trials
-        pick = [(trials["subject"][i], int(trials["marker"][i])) for i in range(len(trials))]
+        pick = list(trials["trial"])
 
         def window():
-            s, m = pick[rng.integers(len(pick))]
+            trial = pick[rng.integers(len(pick))]
             t = float(rng.uniform(0, args.duration - 1.0))
-            w = ds.window(s, m, t, t + 1.0).compute()
+            w = ds.window(trial, t, t + 1.0).compute()
             return sum(int(v.nbytes) for node in w.subtree for v in node.dataset.data_vars.values())
 
         nbytes = window()
@@ -88,12 +88,12 @@ def main(argv=None):
         t_np = _timeit(numpy_read, args.repeats)
         cold = mm.open_dataset(store)  # every trial opened for the first time in this object
         t_cold = []
-        for s, m in pick[: args.repeats]:
+        for trial in pick[: args.repeats]:
             t0 = time.perf_counter()
-            cold.window(s, m, 0.5, 1.5).compute()
+            cold.window(trial, 0.5, 1.5).compute()
             t_cold.append(time.perf_counter() - t0)
-        for s, m in pick:  # warm: trial metadata already opened (as in a browsing session)
-            ds.trial(s, m)
+        for trial in pick:  # warm: trial metadata already opened (as in a browsing session)
+            ds.trial(trial)
         t_win = _timeit(window, args.repeats)
         print(f"one-second all-modality window ({nbytes / 1e6:.2f} MB): store {np.median(t_win) * 1e3:.1f} ms "
               f"(first access of a trial {np.median(t_cold) * 1e3:.1f} ms), NumPy same bytes "
@@ -104,8 +104,8 @@ def main(argv=None):
         fps = 150.0
 
         def frame():
-            s, m = pick[rng.integers(len(pick))]
-            return ds.frame(s, m, int(round(rng.uniform(0, args.duration - 0.01) * fps)))
+            trial = pick[rng.integers(len(pick))]
+            return ds.frame(trial, int(round(rng.uniform(0, args.duration - 0.01) * fps)))
 
         frame()
         t_frame = _timeit(frame, max(args.repeats, 50))

@@ -87,11 +87,38 @@ def test_single_marker_warns_drift_unknown():
     assert fit.drift_ppm == 0 and abs(fit.offset_s - 3590.5) < 1e-9
 
 
-@pytest.mark.parametrize("tol", [0, -1, "x"])
-def test_bad_tolerance(session, tol):
+@pytest.mark.parametrize("tol, exc, match", [
+    (0, ValueError, r"Invalid value for 'tolerance': expected a finite number > 0, got 0"),
+    (-1, ValueError, r"Invalid value for 'tolerance': expected a finite number > 0, got -1"),
+    ("x", TypeError, r"Invalid value for 'tolerance': expected a number, got 'x'"),
+])
+def test_bad_tolerance(session, tol, exc, match):
     markers, t_eeg, t_dev, *_ = session
-    with pytest.raises((ValueError, TypeError), match="Invalid value for 'tolerance'"):
+    with pytest.raises(exc, match=match):
         align_session(_events(markers, t_eeg), {"b": _events(markers, t_dev)}, tolerance=tol)
+
+
+def test_fits_json_round_trip(session):
+    from mmme_analysis.alignment import fits_from_json, fits_to_json
+
+    markers, t_eeg, t_dev, *_ = session
+    fits = align_session(_events(markers, t_eeg), {"biopac": _events(markers, t_dev)})
+    back = fits_from_json(fits_to_json(fits))
+    assert back == fits and fits_from_json("") == {} and fits_from_json("{}") == {}
+
+
+@pytest.mark.parametrize("text, match", [
+    ("not json", r"Invalid value for 'alignment': expected the JSON of fits_to_json, got 'not json'"),
+    ('{"biopac": {"offset_s": 1.0}}', r"Invalid value for 'alignment': expected offset_s and drift_ppm for device "
+                                      r"'biopac'.*KeyError"),
+    ('{"biopac": 3}', r"expected offset_s and drift_ppm for device 'biopac', got 3"),
+])
+def test_bad_alignment_json(text, match):
+    from mmme_analysis.alignment import fits_from_json
+    from mmme_analysis.errors import AlignmentError
+
+    with pytest.raises(AlignmentError, match=match):
+        fits_from_json(text)
 
 
 def test_summary_is_json_friendly(session):

@@ -204,11 +204,26 @@ class Dataset:
         xarray.DataTree
             Nodes ``video``, ``eeg``, ``peri`` (those the trial has) and ``events``; attrs
             ``trial``, ``subject``, ``marker`` (MMME), ``category``, ``alignment``, ...
+
+        Examples
+        --------
+        >>> import mmme_analysis as mm
+        >>> tree = mm.open_dataset(mm.demo.data_path()).trial("sub-01_101")
+        >>> tree.attrs["subject"], tree.attrs["marker"], tree["video"]["frames"].dims
+        ('sub-01', 101, ('time', 'y', 'x', 'rgb'))
         """
         return self._backend.load(self._check_trial(trial))
 
     def window(self, trial: str, t0: float, t1: float) -> xr.DataTree:
-        """The trial cut to ``t0 <= time < t1`` (s on the trial axis) in every modality."""
+        """The trial cut to ``t0 <= time < t1`` (s on the trial axis) in every modality.
+
+        Examples
+        --------
+        >>> import mmme_analysis as mm
+        >>> win = mm.open_dataset(mm.demo.data_path()).window("sub-01_101", 2.0, 3.0)
+        >>> win["eeg"].sizes["time"]  # 1 s at 1000 Hz; video frames keep their aligned times (~150)
+        1000
+        """
         return slice_time(self.trial(trial), float(t0), float(t1))
 
     def frame(self, trial: str, index: int, *, proxy: bool = False) -> np.ndarray:
@@ -235,6 +250,13 @@ class Dataset:
         (ECG -> ecg, RSP -> resp, EDA -> gsr, SKT -> temperature, PPG -> bio, EMG -> emg).
         Each expression becomes an annotation ``"<kind>/<emotion>/<AUs>"`` from onset to
         offset (s on the trial axis).
+
+        Examples
+        --------
+        >>> import mmme_analysis as mm
+        >>> raw = mm.open_dataset(mm.demo.data_path()).to_mne("sub-01_101")
+        >>> raw.info["sfreq"], "ecg" in raw.get_channel_types(), len(raw.annotations) >= 1
+        (1000.0, True, True)
         """
         tree = self.trial(trial)
         if "eeg" not in tree.children:

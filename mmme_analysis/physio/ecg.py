@@ -46,6 +46,17 @@ def ecg_process(ecg, sfreq=None, *, method: str = "neurokit", correct_artifacts:
         ``ECG_R_Peak_Times`` (s on the trial axis). Attrs ``sfreq`` (Hz), ``method``.
         With fewer than 4 R-peaks (``_base.MIN_PEAKS``) the rate variables are NaN and an
         MMMEWarning is issued.
+
+    Examples
+    --------
+    >>> import mmme_analysis as mm
+    >>> ds = mm.open_dataset(mm.demo.data_path())
+    >>> peri = ds.trial("sub-01_101")["peri"]
+    >>> out = mm.physio.ecg_process(peri["ECG"], peri.attrs["sfreq"])
+    >>> sorted(out.data_vars)[:3], out["ECG_Rate"].attrs.get("units", "bpm")
+    (['ECG_Clean', 'ECG_R_Peak_Times', 'ECG_R_Peaks'], 'bpm')
+    >>> 40 < float(out["ECG_Rate"].mean()) < 120
+    True
     """
     import neurokit2 as nk
 

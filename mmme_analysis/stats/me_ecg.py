@@ -222,6 +222,20 @@ def compare_moments(
         (FDR-adjusted mixed-model p) and ``reject``; sorted as ``features``. A feature
         without variance, or without finite ME or non-ME values, gets NaN test results
         (and counts as p = 1 in the FDR step).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mmme_analysis as mm
+    >>> ds = mm.open_dataset(mm.demo.data_path())
+    >>> feats = mm.physio.dataset_event_features(ds, rng=np.random.default_rng(0), variables=["ECG_Rate_Slope"],
+    ...                                          anchors=("apex",), min_distance=1.0)
+    >>> res = mm.stats.compare_moments(feats, ["ECG_Rate_Slope_apex"], rng=np.random.default_rng(0),
+    ...                                n_permutations=200, n_resamples=200)
+    >>> res[["feature", "modality"]].to_dict("records")
+    [{'feature': 'ECG_Rate_Slope_apex', 'modality': 'ECG'}]
+    >>> bool(0 <= res["p"].item() <= 1 and 0 <= res["q"].item() <= 1)
+    True
     """
     from statsmodels.stats.multitest import multipletests
 
