@@ -8,16 +8,18 @@ builds such samples from a dataset.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import cv2
 import numpy as np
 import xarray as xr
 
+from .._atomic import atomic_dir
 from .._validate import check_int, check_option, check_path
+from ..io.store import ensure_groups
+from ..video.face import FACE_METHODS, face_crop, face_detect
 from .inputs import CHANNELS, NORMALIZE_METHODS, flow_inputs
 from .optical import FLOW_METHODS, flow_compute
 
@@ -26,20 +28,24 @@ __all__ = ["compute_flow_features", "cache_flow", "load_flow", "sample_features"
 
 def sample_features(sample: Mapping[str, Any], *, method: str = "tvl1", size: int = 28,
                     normalize: str = "maxabs", subtract_global: bool = True,
-                    crop_face: bool = False, crop_size: int = 128,
+                    crop_face: bool = False, crop_size: int = 128, face_method: str = "auto",
                     cv_threads: int | None = None) -> np.ndarray:
-    """Model input ``(3, size, size)`` of one sample (flow onset->apex, then inputs).
+    """Model input ``(3, size, size)`` of one sample: face crop, flow onset->apex, inputs.
 
-    Parameters are those of :func:`compute_flow_features`.
+    Parameters are those of :func:`compute_flow_features` (``cv_threads=None`` leaves
+    OpenCV's thread count as it is). The same steps serve
+    :func:`mmme_analysis.training.infer_clip` on a user's clip.
+
+    Returns
+    -------
+    numpy.ndarray, shape (3, size, size), float32
     """
     if cv_threads is not None:
         cv2.setNumThreads(cv_threads)
     onset = np.asarray(sample["onset"])
     apex = np.asarray(sample["apex"])
     if crop_face:
-        from ..video.face import face_crop, face_detect
-
-        face = face_detect(onset)
+        face = face_detect(onset, method=face_method)
         onset = face_crop(onset, face, size=crop_size)
         apex = face_crop(apex, face, size=crop_size)
     flow = flow_compute(onset, apex, method=method)
@@ -58,7 +64,8 @@ def _metadata(samples: list[Mapping[str, Any]]) -> dict[str, list]:
 def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str = "tvl1",
                           size: int = 28, normalize: str = "maxabs",
                           subtract_global: bool = True, crop_face: bool = False,
-                          crop_size: int = 128, client=None, n_workers: int | None = None,
+                          crop_size: int = 128, face_method: str = "auto", client=None,
+                          n_workers: int | None = None,
                           cv_threads: int | None = 1, progress: bool = True) -> xr.Dataset:
     """Compute the model inputs of many samples, in parallel over samples with dask.
 
@@ -77,6 +84,10 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
     crop_face : bool
         Detect the face on the onset frame and crop both frames to it
         (:func:`~mmme_analysis.video.face_detect`, ``crop_size`` pixels) first.
+    crop_size : int
+        Side of the face crop in pixels.
+    face_method : {"auto", "dlib", "cascade", "frame"}
+        Face detector of ``crop_face`` (:func:`~mmme_analysis.video.face_detect`).
     client : distributed.Client, optional
         Run on this dask.distributed cluster; otherwise dask's local threaded scheduler
         (OpenCV releases the GIL) with ``n_workers`` threads (default: CPU count).
@@ -93,13 +104,15 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
     xarray.Dataset
         Variable ``flow_inputs`` (sample, channel, y, x) float32 with ``channel`` =
         ``("u", "v", "strain")``, one coordinate along ``sample`` per metadata key, and
-        attrs ``flow_method``, ``size``, ``normalize``, ``subtract_global``, ``crop_face``.
+        attrs ``flow_method``, ``size``, ``normalize``, ``subtract_global``, ``crop_face``,
+        ``face_method``.
     """
     import dask
     from tqdm import tqdm
 
     check_option("method", method, FLOW_METHODS)
     check_option("normalize", normalize, NORMALIZE_METHODS)
+    check_option("face_method", face_method, FACE_METHODS)
     size = check_int("size", size, min_value=4)
     if n_workers is not None:
         n_workers = check_int("n_workers", n_workers, min_value=1)
@@ -113,7 +126,8 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
                 f"'apex' frames, got {type(s).__name__}"
             )
     kw = dict(method=method, size=size, normalize=normalize, subtract_global=subtract_global,
-              crop_face=crop_face, crop_size=crop_size, cv_threads=cv_threads)
+              crop_face=crop_face, crop_size=crop_size, face_method=face_method,
+              cv_threads=cv_threads)
     tasks = [dask.delayed(sample_features, pure=True)(s, **kw) for s in samples]
     bar = tqdm(total=len(tasks), desc=f"flow ({method})", disable=not progress)
     try:
@@ -150,7 +164,8 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
         {"flow_inputs": (("sample", "channel", "y", "x"), data)},
         coords=coords,
         attrs=dict(flow_method=method, size=size, normalize=normalize,
-                   subtract_global=int(subtract_global), crop_face=int(crop_face)),
+                   subtract_global=int(subtract_global), crop_face=int(crop_face),
+                   face_method=face_method),
     )
 
 
@@ -166,7 +181,7 @@ def cache_flow(features: xr.Dataset, store_path, name: str) -> Path:
     """Write flow features into group ``features/<name>`` of a Zarr store, atomically.
 
     The dataset is written to a temporary folder beside the target (same file system) and
-    moved in place (as :mod:`mmme_analysis.store` writes trials); an older group of the
+    moved in place (as the store's trials are written); an older group of the
     same name is replaced only once the new one is complete. The store (and its
     ``features`` group) is created when missing; only ``features/<name>`` is touched.
 
@@ -184,8 +199,6 @@ def cache_flow(features: xr.Dataset, store_path, name: str) -> Path:
     pathlib.Path
         The folder of the written group.
     """
-    from ..store import _ensure_groups, _replace_dir
-
     if not isinstance(features, xr.Dataset):
         raise TypeError(
             f"Invalid value for 'features': expected an xarray.Dataset, got {type(features).__name__}"
@@ -194,21 +207,15 @@ def cache_flow(features: xr.Dataset, store_path, name: str) -> Path:
     store = check_path("store_path", store_path, must_exist=False)
     if store.exists() and not store.is_dir():
         raise ValueError(f"Invalid value for 'store_path': expected a Zarr folder, got {str(store)!r}")
-    _ensure_groups(store.parent, store.name, "features")
-    parent = store / "features"
-    final = parent / name
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=parent))
-    try:
-        ds = features.copy()
-        for k in list(ds.coords):  # strings as variable-length UTF-8 (a Zarr v3 spec type)
-            if ds[k].dtype == object or ds[k].dtype.kind == "U":
-                ds[k] = ds[k].copy(data=np.array([str(v) for v in ds[k].values.ravel()],
-                                                 dtype=object).reshape(ds[k].shape))
+    ensure_groups(store.parent, store.name, "features")
+    final = store / "features" / name
+    ds = features.copy()
+    for k in list(ds.coords):  # strings as variable-length UTF-8 (a Zarr v3 spec type)
+        if ds[k].dtype == object or ds[k].dtype.kind == "U":
+            ds[k] = ds[k].copy(data=np.array([str(v) for v in ds[k].values.ravel()],
+                                             dtype=object).reshape(ds[k].shape))
+    with atomic_dir(final) as tmp:
         ds.to_zarr(str(tmp), mode="w", consolidated=False)
-        _replace_dir(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

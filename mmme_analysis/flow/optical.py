@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from .._validate import check_option
+from ..video.image import to_uint8
 
 __all__ = ["FLOW_METHODS", "flow_compute", "to_gray"]
 
@@ -45,7 +46,7 @@ def to_gray(frame) -> np.ndarray:
     a = np.asarray(frame)
     if a.ndim == 3 and a.shape[-1] == 3:
         if a.dtype != np.uint8:
-            a = _to_uint8(a)
+            a = to_uint8(a)
         return cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
@@ -53,14 +54,7 @@ def to_gray(frame) -> np.ndarray:
         raise ValueError(
             f"Invalid value for 'frame': expected a (y, x) or (y, x, 3) image, got shape {a.shape}"
         )
-    return a if a.dtype == np.uint8 else _to_uint8(a)
-
-
-def _to_uint8(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    if np.nanmax(a) <= 1.0:
-        a = a * 255.0
-    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    return a if a.dtype == np.uint8 else to_uint8(a)
 
 
 def _check_pair(frame1, frame2) -> tuple[np.ndarray, np.ndarray]:

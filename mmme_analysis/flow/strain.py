@@ -1,4 +1,4 @@
-"""Optical strain from the spatial gradients of a flow field.
+r"""Optical strain from the spatial gradients of a flow field.
 
 For a displacement field ``(u, v)`` the infinitesimal strain tensor is
 

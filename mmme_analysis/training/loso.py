@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_option
+from .._validate import check_option, check_type
 from .config import TrainConfig, resolve_device
 from .metrics import megc_metrics
 
-__all__ = ["LOSOResult", "loso_validate", "train_model", "predict", "results_table"]
+__all__ = ["LOSOResult", "class_weights", "loso_validate", "train_model", "predict",
+           "results_table"]
 
 logger = logging.getLogger("mmme_analysis.training")
 
@@ -72,7 +74,8 @@ class LOSOResult:
     def table(self, task: str = "") -> pd.DataFrame:
         """Tidy results: one row per (metric, class) with ``model, task, shuffled,
         n_samples, n_subjects, metric, class, value``. ``class`` is ``"all"`` for UF1,
-        UAR and accuracy."""
+        UAR and accuracy.
+        """
         m = self.metrics
         base = dict(model=self.model, task=task, shuffled=self.shuffled, n_samples=m["n"],
                     n_subjects=int(self.predictions["subject"].nunique()))
@@ -125,9 +128,35 @@ def _factory(model, n_classes: int, model_kwargs: dict | None) -> tuple[str, Cal
     raise TypeError(f"Invalid value for 'model': expected a model name or a callable, got {model!r}")
 
 
-def _class_weights(y: np.ndarray, n_classes: int, mode: str):
+def class_weights(y, n_classes: int, mode: str = "balanced"):
+    """Cross-entropy class weights of integer labels (:attr:`TrainConfig.class_weight`).
+
+    Parameters
+    ----------
+    y : array-like of int, shape (sample,)
+        Class codes ``0 .. n_classes - 1`` (of a training fold only).
+    n_classes : int
+        Number of classes.
+    mode : {"balanced", "none"}
+        ``"balanced"``: ``n / (n_classes * count_c)`` (scikit-learn's convention), 0 for a
+        class absent from ``y``; ``"none"``: no weighting.
+
+    Returns
+    -------
+    torch.Tensor, shape (n_classes,), float32, or None
+        None when ``mode="none"``.
+
+    Examples
+    --------
+    >>> class_weights([0, 0, 1], 3).tolist()
+    [0.5, 1.0, 0.0]
+    >>> class_weights([0, 1], 2, "none") is None
+    True
+    """
     import torch
 
+    check_option("mode", mode, ("balanced", "none"))
+    y = np.asarray(y, dtype=np.int64)
     if mode == "none":
         return None
     counts = np.bincount(y, minlength=n_classes).astype(float)
@@ -140,7 +169,7 @@ def _fit(net, X: np.ndarray, y: np.ndarray, n_classes: int, config: TrainConfig,
     import torch
 
     gen = np.random.default_rng(seed)
-    weights = _class_weights(y, n_classes, config.class_weight)
+    weights = class_weights(y, n_classes, config.class_weight)
     loss_fn = torch.nn.CrossEntropyLoss(weight=None if weights is None else weights.to(device))
     opt = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     Xt = torch.from_numpy(X).to(device)
@@ -194,9 +223,12 @@ def _encode(y, labels) -> tuple[np.ndarray, tuple]:
     return np.array([index[v] for v in yv.tolist()], dtype=np.int64), labels
 
 
-def train_model(X, y, model="ststnet", *, config: TrainConfig = TrainConfig(),
+def train_model(X, y, model="ststnet", *, config: TrainConfig | None = None,
                 labels: Sequence | None = None, model_kwargs: dict | None = None):
-    """Train one model on all samples (e.g. the final model for :func:`infer_clip`).
+    """Train one model on all samples (e.g. the final model for
+    :func:`~mmme_analysis.training.infer_clip`).
+
+    Parameters are those of :func:`loso_validate`.
 
     Returns
     -------
@@ -205,6 +237,7 @@ def train_model(X, y, model="ststnet", *, config: TrainConfig = TrainConfig(),
     """
     import torch
 
+    config = check_type("config", TrainConfig() if config is None else config, TrainConfig)
     a = _as_array(X)
     codes, labels = _encode(y, labels)
     if len(codes) != len(a):
@@ -217,7 +250,7 @@ def train_model(X, y, model="ststnet", *, config: TrainConfig = TrainConfig(),
     return net.cpu().eval(), labels
 
 
-def loso_validate(X, y, subjects, model="ststnet", *, config: TrainConfig = TrainConfig(),
+def loso_validate(X, y, subjects, model="ststnet", *, config: TrainConfig | None = None,
                   labels: Sequence | None = None, shuffle_labels: bool = False,
                   model_kwargs: dict | None = None, progress: bool = False) -> LOSOResult:
     """Leave-one-subject-out validation of one model.
@@ -233,8 +266,9 @@ def loso_validate(X, y, subjects, model="ststnet", *, config: TrainConfig = Trai
     model : str or callable
         A name of :data:`mmme_analysis.models.MODELS` or a factory ``f(n_classes,
         **model_kwargs) -> torch.nn.Module``. Never an instance (see module docstring).
-    config : TrainConfig
-        Epochs, learning rate, batch size, seed, class weighting, device.
+    config : TrainConfig, optional
+        Epochs, learning rate, batch size, seed, class weighting, device (default
+        ``TrainConfig()``).
     labels : sequence, optional
         Class order (default: sorted unique ``y``).
     shuffle_labels : bool
@@ -247,6 +281,28 @@ def loso_validate(X, y, subjects, model="ststnet", *, config: TrainConfig = Trai
     Returns
     -------
     LOSOResult
+
+    Examples
+    --------
+    Four subjects of random inputs, one epoch (the labels carry no signal, so the scores
+    are those of chance; use ``compute_flow_features(...)["flow_inputs"]`` for real ones):
+
+    >>> import numpy as np
+    >>> from mmme_analysis.training import TrainConfig, loso_validate
+    >>> X = np.random.default_rng(0).standard_normal((12, 3, 28, 28)).astype("float32")
+    >>> y = ["negative", "positive", "surprise"] * 4
+    >>> subjects = np.repeat(["sub-01", "sub-02", "sub-03", "sub-04"], 3)
+    >>> config = TrainConfig(epochs=1, device="cpu", num_threads=1)
+    >>> res = loso_validate(X, y, subjects, "ststnet", config=config)
+    >>> res.labels
+    ('negative', 'positive', 'surprise')
+    >>> res.folds[["subject", "n_train", "n_test"]].values.tolist()
+    [['sub-01', 9, 3], ['sub-02', 9, 3], ['sub-03', 9, 3], ['sub-04', 9, 3]]
+    >>> res.predictions.columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['sample', 'subject', 'fold', 'y_true', 'y_pred',
+     'prob_negative', 'prob_positive', 'prob_surprise']
+    >>> 0.0 <= res.metrics["uf1"] <= 1.0  # pooled over the 4 folds
+    True
     """
     import torch
     from tqdm import tqdm
@@ -264,8 +320,7 @@ def loso_validate(X, y, subjects, model="ststnet", *, config: TrainConfig = Trai
         raise ValueError(
             f"Invalid value for 'subjects': expected at least 2 subjects, got {folds_subjects!r}"
         )
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"Invalid value for 'config': expected a TrainConfig, got {config!r}")
+    config = check_type("config", TrainConfig() if config is None else config, TrainConfig)
     name, make = _factory(model, len(labels), model_kwargs)
     if shuffle_labels:
         codes = np.random.default_rng(config.seed).permutation(codes)

@@ -17,8 +17,8 @@ listed in ``labels`` but absent from ``y_true`` has recall 0 (scikit-learn's
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,8 @@ def _prepare(y_true, y_pred, labels):
 def confusion(y_true, y_pred, labels: Sequence | None = None) -> np.ndarray:
     """Confusion matrix ``C[i, j]`` = number of samples of class ``labels[i]`` predicted
     ``labels[j]`` (rows: truth, columns: prediction). Samples whose truth or prediction is
-    not in ``labels`` are left out."""
+    not in ``labels`` are left out.
+    """
     yt, yp, labels = _prepare(y_true, y_pred, labels)
     index = {c: i for i, c in enumerate(labels)}
     cm = np.zeros((len(labels), len(labels)), dtype=np.int64)

@@ -9,7 +9,8 @@
 
 The same functions serve video-only datasets (CASME II, SAMM, CAS(ME)^3): their readers
 produce the same annotation table (``emotion`` in that flavour's vocabulary, ``emotion3``),
-and :func:`task_samples` only needs ``dataset.trial(subject, marker)["video"]``.
+and :func:`task_samples` only needs ``dataset.trial(trial)["video"]`` (one trial id, the
+``trial`` column of the table).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from .._validate import check_option
 from ..errors import DataFormatError
+from ..flow.apex import estimate_apex
 from ..io.labels import EMOTION3_CLASSES, EMOTION_CLASSES
 
 __all__ = ["TASKS", "MERTask", "me_task", "task_samples"]
@@ -107,31 +109,39 @@ def task_samples(dataset, task: MERTask, *, estimate_missing_apex: bool = True) 
     """Onset and apex frames of every row of ``task``, as samples for
     :func:`~mmme_analysis.flow.compute_flow_features`.
 
-    Each trial is opened once (``dataset.trial(subject, marker)``). Frames are chosen by
-    ``onset_frame`` / ``apex_frame`` (matched to the video's ``frame`` coordinate) when
-    present, else by the nearest ``time`` to ``onset`` / ``apex`` (s). A missing apex is
-    estimated (:func:`~mmme_analysis.video.estimate_apex`) between onset and offset when
-    ``estimate_missing_apex``; otherwise the row raises.
+    Each trial is opened once, by its id (``dataset.trial(trial)``, the ``trial`` column of
+    ``task.table``). Frames are chosen by ``onset_frame`` / ``apex_frame`` (matched to the
+    video's ``frame`` coordinate) when present, else by the nearest ``time`` to ``onset`` /
+    ``apex`` (s). A missing apex is estimated (:func:`~mmme_analysis.flow.estimate_apex`)
+    between onset and offset when ``estimate_missing_apex``; otherwise the row raises.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`mmme_analysis.open_dataset` (anything with ``trial(trial_id)``).
+    task : MERTask
+        From :func:`me_task`.
+    estimate_missing_apex : bool
+        Estimate the apex of rows without one (or with apex == onset).
 
     Returns
     -------
     list of dict
-        ``onset``, ``apex`` (uint8 frames), ``subject``, ``trial``, ``marker``, ``label``,
-        ``row`` (index in ``task.table``), ``apex_estimated`` (bool).
+        ``onset``, ``apex`` (uint8 frames), ``subject``, ``trial``, ``marker`` (int, or None
+        for datasets without markers), ``label``, ``row`` (index in ``task.table``),
+        ``apex_estimated`` (bool).
     """
-    from ..video.frames import estimate_apex
-
     tab = task.table
-    for col in ("marker", "onset", "apex"):
+    for col in ("trial", "onset", "apex"):
         if col not in tab.columns:
             raise DataFormatError(f"annotation table: missing column {col!r} needed to locate frames")
     samples: list[dict[str, Any]] = []
-    for (subject, marker), rows in tab.groupby(["subject", "marker"], sort=False):
-        video = dataset.trial(subject, int(marker))["video"]["frames"]
+    for trial, rows in tab.groupby("trial", sort=False):
+        video = dataset.trial(str(trial))["video"]["frames"]
         times = np.asarray(video["time"].values, dtype=float)
         frames_idx = np.asarray(video["frame"].values) if "frame" in video.coords else np.arange(len(times))
 
-        def locate(row, which):
+        def locate(row, which, times=times, frames_idx=frames_idx):
             fcol = f"{which}_frame"
             if fcol in row and pd.notna(row[fcol]):
                 hits = np.flatnonzero(frames_idx == int(row[fcol]))
@@ -145,7 +155,7 @@ def task_samples(dataset, task: MERTask, *, estimate_missing_apex: bool = True) 
             on = locate(row, "onset")
             if on is None:
                 raise DataFormatError(
-                    f"trial {subject} marker {marker}, annotation row {i}: onset missing; "
+                    f"trial {trial}, annotation row {i}: onset missing; "
                     "expected onset (s) or onset_frame"
                 )
             ap = locate(row, "apex")
@@ -153,7 +163,7 @@ def task_samples(dataset, task: MERTask, *, estimate_missing_apex: bool = True) 
             if ap is None or ap == on:
                 if not estimate_missing_apex:
                     raise DataFormatError(
-                        f"trial {subject} marker {marker}, annotation row {i}: apex missing; "
+                        f"trial {trial}, annotation row {i}: apex missing; "
                         "expected apex (s) or apex_frame"
                     )
                 off = locate(row, "offset") if "offset" in row else None
@@ -163,10 +173,12 @@ def task_samples(dataset, task: MERTask, *, estimate_missing_apex: bool = True) 
                 clip = np.asarray(video.isel(time=slice(on, stop + 1)).values)
                 ap = on + estimate_apex(clip)
                 estimated = True
+            marker = row.get("marker")
             samples.append(dict(
                 onset=np.asarray(video.isel(time=on).values),
                 apex=np.asarray(video.isel(time=ap).values),
-                subject=str(subject), trial=str(row.get("trial", "")), marker=int(marker),
+                subject=str(row["subject"]), trial=str(trial),
+                marker=int(marker) if pd.notna(marker) else None,
                 label=row["label"], row=int(i), apex_estimated=estimated,
             ))
     samples.sort(key=lambda s: s["row"])

@@ -1,14 +1,24 @@
-"""Face detection and regions, onset/apex frames, inference on a user's clip.
+"""Face detection and regions, face crops, frames of a clip.
 
 See :mod:`.face` (offline detectors: dlib HOG + bundled landmarks, scikit-image LBP
-cascade, whole-frame fallback) and :mod:`.frames`.
+cascade, whole-frame fallback), :mod:`.frames` and :mod:`.image`. Apex estimation, which
+needs optical flow, lives in :mod:`mmme_analysis.flow`; inference on a clip in
+:mod:`mmme_analysis.training`.
 """
-from .face import (FACE_METHODS, REGION_TEMPLATE, REGIONS, Face, available_face_methods,
-                   face_crop, face_detect, face_regions)
-from .frames import APEX_METHODS, estimate_apex, frame_index, infer_clip, select_frames
+from .face import (
+                   FACE_METHODS,
+                   REGION_TEMPLATE,
+                   REGIONS,
+                   Face,
+                   available_face_methods,
+                   face_crop,
+                   face_detect,
+                   face_regions,
+)
+from .frames import as_clip, frame_index
+from .image import to_uint8
 
 __all__ = [
-    "APEX_METHODS", "FACE_METHODS", "REGIONS", "REGION_TEMPLATE", "Face",
-    "available_face_methods", "estimate_apex", "face_crop", "face_detect", "face_regions",
-    "frame_index", "infer_clip", "select_frames",
+    "FACE_METHODS", "REGIONS", "REGION_TEMPLATE", "Face", "as_clip", "available_face_methods",
+    "face_crop", "face_detect", "face_regions", "frame_index", "to_uint8",
 ]

@@ -37,6 +37,7 @@ import numpy as np
 
 from .._validate import check_int, check_option
 from .._warnings import MMMEWarning
+from .image import to_uint8
 
 __all__ = ["FACE_METHODS", "REGIONS", "REGION_TEMPLATE", "Face", "face_detect", "face_regions",
            "face_crop", "available_face_methods"]
@@ -122,9 +123,7 @@ def _as_rgb_uint8(frame) -> np.ndarray:
             f"Invalid value for 'frame': expected a (y, x) or (y, x, 3) image, got shape {a.shape}"
         )
     if a.dtype != np.uint8:
-        from ..flow.optical import _to_uint8  # lazy: keeps xarray/dask out of this import
-
-        a = _to_uint8(a)
+        a = to_uint8(a)
     return np.ascontiguousarray(a)
 
 

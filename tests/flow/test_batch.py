@@ -58,6 +58,9 @@ def test_cache_roundtrip_and_replace(samples, tmp_path):
     (lambda s, p: compute_flow_features([], progress=False), ValueError, "'samples'"),
     (lambda s, p: compute_flow_features([{"onset": 1}], progress=False), ValueError, r"'samples\[0\]'"),
     (lambda s, p: compute_flow_features(s, method="lk", progress=False), ValueError, "'method'"),
+    (lambda s, p: compute_flow_features(s, crop_face=True, face_method="haar", progress=False),
+     ValueError, "'face_method'"),
+    (lambda s, p: sample_features(s[0], crop_face=True, face_method="haar"), ValueError, "'method'"),
     (lambda s, p: cache_flow(np.zeros(3), p / "s.zarr", "x"), TypeError, "'features'"),
     (lambda s, p: cache_flow(xr.Dataset(), p / "s.zarr", "a/b"), ValueError, "'name'"),
     (lambda s, p: load_flow(p, "missing"), FileNotFoundError, "'name'"),
@@ -76,3 +79,14 @@ def test_crop_face_before_flow():
     assert x.shape == (3, 28, 28)
     # the crop is centred on the face: the moving mouth lands in the lower half, v < 0 there
     assert x[1, 14:, :].min() < -0.5 and x[1, :10, :].min() > -0.5
+
+
+def test_crop_face_method(samples):
+    """face_method="frame" crops the whole frame; compute_flow_features passes it on."""
+    s = samples[1]
+    whole = sample_features(s, method="dis", crop_face=True, crop_size=64, face_method="frame")
+    assert whole.shape == (3, 28, 28)
+    ds = compute_flow_features([s], method="dis", crop_face=True, crop_size=64,
+                               face_method="frame", progress=False)
+    np.testing.assert_allclose(ds["flow_inputs"].values[0], whole, atol=1e-6)
+    assert ds.attrs["face_method"] == "frame" and ds.attrs["crop_face"] == 1

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from mmme_analysis.flow import MODEL_INPUTS
-from mmme_analysis.models import MODELS, FR, RCNA, OffApexNet, STSTNet, get_model, model_input_size
+from mmme_analysis.models import FR, MODELS, RCNA, OffApexNet, STSTNet, get_model, model_input_size
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -5,8 +5,7 @@ import pytest
 from skimage.data import astronaut
 
 from mmme_analysis import MMMEWarning
-from mmme_analysis.video import (REGIONS, Face, available_face_methods, face_crop, face_detect,
-                                 face_regions)
+from mmme_analysis.video import REGIONS, Face, available_face_methods, face_crop, face_detect, face_regions
 
 # the astronaut's face, hair fringe to chin and cheek to cheek (see synth/face.py FACE_CROP)
 TRUE_FACE = (58, 199, 163, 283)
