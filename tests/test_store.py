@@ -93,3 +93,21 @@ def test_convert_with_two_workers(tmp_path):
     ds = mm.open_dataset(store)
     assert len(ds.trials) == 2
     assert not [p for p in (store / "trials").rglob(".*tmp*")]
+
+
+def test_store_window_is_read_eagerly_and_equals_the_lazy_cut(synth_store):
+    import dask.array as da
+    import xarray as xr
+
+    from mmme_analysis.dataset import slice_time
+
+    ds = mm.open_dataset(synth_store)
+    trial = ds.trials["trial"].iloc[0]
+    for t0, t1 in [(0.0, 1.0), (0.37, 1.91), (2.5, 3.2), (-1.0, 0.2), (2.9, 50.0)]:
+        win, ref = ds.window(trial, t0, t1), slice_time(ds.trial(trial), t0, t1).compute()
+        assert set(win.children) == set(ref.children)
+        for name in ref.children:
+            a, b = win[name].to_dataset(), ref[name].to_dataset()
+            assert not any(isinstance(v.data, da.Array) for v in a.variables.values())
+            xr.testing.assert_identical(a, b)
+        assert win.attrs == ref.attrs

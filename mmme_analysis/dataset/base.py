@@ -119,6 +119,10 @@ class Backend:
         """The downscaled browsing video of a trial, or None when the backend has none."""
         return None
 
+    def window(self, trial: str, t0: float, t1: float) -> xr.DataTree:
+        """The trial cut to ``t0 <= time < t1`` (default: :func:`slice_time` of the lazy trial)."""
+        return slice_time(self.load(trial), t0, t1)
+
     def describe(self) -> str:
         """Extra words for the dataset's repr."""
         return self.name
@@ -217,6 +221,9 @@ class Dataset:
     def window(self, trial: str, t0: float, t1: float) -> xr.DataTree:
         """The trial cut to ``t0 <= time < t1`` (s on the trial axis) in every modality.
 
+        From a store, a window is read eagerly straight from its chunks (no dask graph:
+        small windows cost what the chunk reads cost); from raw folders it stays lazy.
+
         Examples
         --------
         >>> import mmme_analysis as mm
@@ -224,7 +231,10 @@ class Dataset:
         >>> win["eeg"].sizes["time"]  # 1 s at 1000 Hz; video frames keep their aligned times (~150)
         1000
         """
-        return slice_time(self.trial(trial), float(t0), float(t1))
+        t0, t1 = float(t0), float(t1)
+        if not t1 > t0:
+            raise ValueError(f"Invalid value for 't1': expected a time after t0={t0!r}, got {t1!r}")
+        return self._backend.window(self._check_trial(trial), t0, t1)
 
     def frame(self, trial: str, index: int, *, proxy: bool = False) -> np.ndarray:
         """One video frame (y, x, rgb) uint8 at 0-based position ``index`` of the trial video.
