@@ -5,9 +5,14 @@ A *sample* is a mapping with the two frames of one expression, ``"onset"`` and `
 and any scalar metadata (``subject``, ``trial``, ``label`` ...) which become coordinates
 along the ``sample`` dimension of the result. :func:`mmme_analysis.training.task_samples`
 builds such samples from a dataset.
+
+The samples are processed in chunks of consecutive samples, one dask task per chunk (a few
+chunks per thread): the flow solver is set up once per thread
+(:func:`~mmme_analysis.flow.flow_compute`) and the normalisation runs over the whole chunk.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,8 +25,11 @@ from .._atomic import atomic_dir
 from .._validate import check_int, check_option, check_path
 from ..io.store import ensure_groups
 from ..video.face import FACE_METHODS, face_crop, face_detect
-from .inputs import CHANNELS, NORMALIZE_METHODS, flow_inputs
+from .inputs import CHANNELS, NORMALIZE_METHODS, _normalize, _resized_maps
 from .optical import FLOW_METHODS, flow_compute
+
+_CHUNKS_PER_THREAD = 4
+_MAX_CHUNK = 16
 
 __all__ = ["compute_flow_features", "cache_flow", "load_flow", "sample_features"]
 
@@ -40,16 +48,31 @@ def sample_features(sample: Mapping[str, Any], *, method: str = "tvl1", size: in
     -------
     numpy.ndarray, shape (3, size, size), float32
     """
+    check_option("normalize", normalize, NORMALIZE_METHODS)
+    size = check_int("size", size, min_value=4)
+    return _chunk_features([sample], method=method, size=size, normalize=normalize,
+                           subtract_global=subtract_global, crop_face=crop_face,
+                           crop_size=crop_size, face_method=face_method,
+                           cv_threads=cv_threads)[0]
+
+
+def _chunk_features(samples: list, *, method: str, size: int, normalize: str,
+                    subtract_global: bool, crop_face: bool, crop_size: int, face_method: str,
+                    cv_threads: int | None) -> np.ndarray:
+    """:func:`sample_features` of consecutive samples, as one array (n, 3, size, size)."""
     if cv_threads is not None:
         cv2.setNumThreads(cv_threads)
-    onset = np.asarray(sample["onset"])
-    apex = np.asarray(sample["apex"])
-    if crop_face:
-        face = face_detect(onset, method=face_method)
-        onset = face_crop(onset, face, size=crop_size)
-        apex = face_crop(apex, face, size=crop_size)
-    flow = flow_compute(onset, apex, method=method)
-    return flow_inputs(flow, size=size, normalize=normalize, subtract_global=subtract_global)
+    maps = np.empty((len(samples), 3, size, size), np.float64)
+    for i, sample in enumerate(samples):
+        onset = np.asarray(sample["onset"])
+        apex = np.asarray(sample["apex"])
+        if crop_face:
+            face = face_detect(onset, method=face_method)
+            onset = face_crop(onset, face, size=crop_size)
+            apex = face_crop(apex, face, size=crop_size)
+        flow = flow_compute(onset, apex, method=method)
+        maps[i] = _resized_maps(flow, size, subtract_global)
+    return _normalize(maps, normalize)
 
 
 def _metadata(samples: list[Mapping[str, Any]]) -> dict[str, list]:
@@ -128,25 +151,33 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
     kw = dict(method=method, size=size, normalize=normalize, subtract_global=subtract_global,
               crop_face=crop_face, crop_size=crop_size, face_method=face_method,
               cv_threads=cv_threads)
-    tasks = [dask.delayed(sample_features, pure=True)(s, **kw) for s in samples]
-    bar = tqdm(total=len(tasks), desc=f"flow ({method})", disable=not progress)
+    if client is not None:
+        n_threads = max(1, sum(client.nthreads().values()))
+    else:
+        n_threads = n_workers or os.cpu_count() or 1
+    step = max(1, min(_MAX_CHUNK, -(-len(samples) // (_CHUNKS_PER_THREAD * n_threads))))
+    chunks = [samples[i:i + step] for i in range(0, len(samples), step)]
+    # pure=False: no hashing of the frames for task keys (the result is not cached by key)
+    tasks = [dask.delayed(_chunk_features, pure=False)(c, **kw) for c in chunks]
+    bar = tqdm(total=len(samples), desc=f"flow ({method})", disable=not progress)
     try:
         if client is not None:
             from distributed import as_completed
 
             futures = client.compute(tasks)
-            for _ in as_completed(futures):
-                bar.update(1)
+            lengths = {f.key: len(c) for f, c in zip(futures, chunks)}
+            for fut in as_completed(futures):
+                bar.update(lengths[fut.key])
             results = client.gather(futures)
         else:
             from dask.callbacks import Callback
 
-            keys = {t.key for t in tasks}
+            lengths = {t.key: len(c) for t, c in zip(tasks, chunks)}
 
             class _Tick(Callback):
                 def _posttask(self, key, result, dsk, state, id):
-                    if key in keys:
-                        bar.update(1)
+                    if key in lengths:
+                        bar.update(lengths[key])
 
             old = cv2.getNumThreads()
             try:
@@ -156,7 +187,7 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
                 cv2.setNumThreads(old)
     finally:
         bar.close()
-    data = np.stack(results).astype(np.float32)
+    data = np.concatenate(results).astype(np.float32, copy=False)
     coords: dict[str, Any] = {"sample": np.arange(len(samples)), "channel": list(CHANNELS)}
     for k, v in _metadata(samples).items():
         coords[k] = ("sample", np.asarray(v, dtype=object if any(x is None for x in v) else None))

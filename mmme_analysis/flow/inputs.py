@@ -21,7 +21,9 @@ FR            3 x 28 x 28 (u,v,e)    Zhou et al. 2022; the re-implementation her
 Processing order in :func:`flow_inputs`: optional removal of global (head) motion by
 subtracting the median flow, strain on the full-resolution flow, area resize to
 ``size x size`` (u and v rescaled to pixels of the resized image), then normalisation
-(:func:`flow_normalize`).
+(:func:`flow_normalize`). The strain and the removal of the median run in float32 on the
+float32 flow, and the three maps are resized in one call; :func:`compute_flow_features`
+normalises a whole chunk of samples at once (the same per-sample arithmetic).
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ import cv2
 import numpy as np
 
 from .._validate import check_int, check_option
-from .strain import _check_flow, flow_strain
+from .strain import _check_flow, _strain_uv
 
 __all__ = ["MODEL_INPUTS", "CHANNELS", "NORMALIZE_METHODS", "flow_inputs", "flow_normalize"]
 
@@ -65,19 +67,28 @@ def flow_normalize(x, *, method: str = "maxabs") -> np.ndarray:
         raise ValueError(
             f"Invalid value for 'x': expected an array of shape (3, y, x), got shape {a.shape}"
         )
+    return _normalize(a, method)
+
+
+def _normalize(a: np.ndarray, method: str) -> np.ndarray:
+    """:func:`flow_normalize` of a float64 ``a`` (..., 3, y, x), each sample on its own.
+
+    Works in place on ``a``; the leading axes are samples (vectorised over a batch).
+    """
     eps = 1e-12
+    sp = (-2, -1)
     if method == "maxabs":
-        mag = np.sqrt(a[0] ** 2 + a[1] ** 2).max()
-        a[:2] = a[:2] / mag if mag > eps else 0.0
-        smax = np.abs(a[2]).max()
-        a[2] = a[2] / smax if smax > eps else 0.0
+        mag = np.sqrt(a[..., 0, :, :] ** 2 + a[..., 1, :, :] ** 2).max(axis=sp)[..., None, None, None]
+        a[..., :2, :, :] = np.where(mag > eps, a[..., :2, :, :] / np.where(mag > eps, mag, 1.0), 0.0)
+        smax = np.abs(a[..., 2, :, :]).max(axis=sp)[..., None, None]
+        a[..., 2, :, :] = np.where(smax > eps, a[..., 2, :, :] / np.where(smax > eps, smax, 1.0), 0.0)
     elif method == "minmax":
-        lo = a.min(axis=(1, 2), keepdims=True)
-        rng = a.max(axis=(1, 2), keepdims=True) - lo
+        lo = a.min(axis=sp, keepdims=True)
+        rng = a.max(axis=sp, keepdims=True) - lo
         a = np.where(rng > eps, (a - lo) / np.where(rng > eps, rng, 1.0), 0.0)
     elif method == "zscore":
-        mu = a.mean(axis=(1, 2), keepdims=True)
-        sd = a.std(axis=(1, 2), keepdims=True)
+        mu = a.mean(axis=sp, keepdims=True)
+        sd = a.std(axis=sp, keepdims=True)
         a = np.where(sd > eps, (a - mu) / np.where(sd > eps, sd, 1.0), 0.0)
     return a.astype(np.float32)
 
@@ -104,13 +115,21 @@ def flow_inputs(flow, *, size: int = 28, normalize: str = "maxabs",
     """
     size = check_int("size", size, min_value=4)
     check_option("normalize", normalize, NORMALIZE_METHODS)
-    f = _check_flow(flow).astype(np.float32)
-    if subtract_global:
-        f = f - np.median(f.reshape(-1, 2), axis=0)
-    strain = flow_strain(f)
+    x = _resized_maps(flow, size, subtract_global)
+    return _normalize(x.astype(np.float64), normalize)
+
+
+def _resized_maps(flow, size: int, subtract_global: bool) -> np.ndarray:
+    """:func:`flow_inputs` before normalisation: float32 (3, size, size) u, v, strain."""
+    f = _check_flow(flow, np.float32)
     h, w = f.shape[:2]
+    uv = np.moveaxis(f, -1, 0).copy()  # contiguous (u, v) planes, never the caller's array
+    if subtract_global:
+        uv -= np.median(uv.reshape(2, -1), axis=1)[:, None, None]
+    strain = _strain_uv(uv)
     interp = cv2.INTER_AREA if (h >= size and w >= size) else cv2.INTER_LINEAR
-    u = cv2.resize(np.ascontiguousarray(f[..., 0]), (size, size), interpolation=interp) * (size / w)
-    v = cv2.resize(np.ascontiguousarray(f[..., 1]), (size, size), interpolation=interp) * (size / h)
-    e = cv2.resize(strain, (size, size), interpolation=interp)
-    return flow_normalize(np.stack([u, v, e]), method=normalize)
+    x = cv2.resize(cv2.merge([uv[0], uv[1], strain]), (size, size), interpolation=interp)
+    x = x.transpose(2, 0, 1).copy()
+    x[0] *= size / w  # u, v in pixels of the resized image
+    x[1] *= size / h
+    return x

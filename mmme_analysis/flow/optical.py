@@ -16,8 +16,14 @@ The flow is returned in **pixels** of the input frames as an array ``(y, x, 2)``
 holding ``(u, v)``: ``u`` the horizontal displacement (positive to the right), ``v`` the
 vertical displacement (positive downwards, image convention), such that
 ``frame2[y + v, x + u] ~ frame1[y, x]``.
+
+The TV-L1 and DIS solvers are created once per thread and parameter set and reused for the
+following pairs (their output does not depend on earlier calls; this saves the solver's
+set-up and buffer allocation per pair). Each thread keeps at most a few of them.
 """
 from __future__ import annotations
+
+import threading
 
 import cv2
 import numpy as np
@@ -66,7 +72,40 @@ def _check_pair(frame1, frame2) -> tuple[np.ndarray, np.ndarray]:
         )
     if min(g1.shape) < 8:
         raise ValueError(f"Invalid value for 'frame1': expected at least 8x8 pixels, got {g1.shape}")
-    return g1, g2
+    return np.ascontiguousarray(g1), np.ascontiguousarray(g2)  # DIS needs contiguous frames
+
+
+_SOLVERS = threading.local()
+_MAX_SOLVERS = 4  # per thread
+
+
+def _new_solver(method: str, params: dict):
+    if method == "tvl1":
+        return cv2.optflow.DualTVL1OpticalFlow_create(**params)
+    params = dict(params)
+    algo = cv2.DISOpticalFlow_create(params.pop("preset", cv2.DISOPTICAL_FLOW_PRESET_MEDIUM))
+    for key, value in params.items():
+        getattr(algo, "set" + key[0].upper() + key[1:])(value)
+    return algo
+
+
+def _solver(method: str, params: dict):
+    """The calling thread's solver for ``method`` and ``params`` (created on first use)."""
+    try:
+        key = (method, tuple(sorted(params.items())))
+        hash(key)
+    except TypeError:  # unhashable parameter values: no reuse
+        return _new_solver(method, params)
+    cache = getattr(_SOLVERS, "cache", None)
+    if cache is None:
+        cache = _SOLVERS.cache = {}
+    algo = cache.get(key)
+    if algo is None:
+        algo = _new_solver(method, params)
+        if len(cache) >= _MAX_SOLVERS:
+            cache.pop(next(iter(cache)))
+        cache[key] = algo
+    return algo
 
 
 def flow_compute(frame1, frame2, *, method: str = "tvl1", **params) -> np.ndarray:
@@ -91,15 +130,8 @@ def flow_compute(frame1, frame2, *, method: str = "tvl1", **params) -> np.ndarra
     """
     check_option("method", method, FLOW_METHODS)
     g1, g2 = _check_pair(frame1, frame2)
-    if method == "tvl1":
-        algo = cv2.optflow.DualTVL1OpticalFlow_create(**params)
-        flow = algo.calc(g1, g2, None)
-    elif method == "dis":
-        preset = params.pop("preset", cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        algo = cv2.DISOpticalFlow_create(preset)
-        for key, value in params.items():
-            getattr(algo, "set" + key[0].upper() + key[1:])(value)
-        flow = algo.calc(g1, g2, None)
+    if method in ("tvl1", "dis"):
+        flow = _solver(method, params).calc(g1, g2, None)
     else:  # farneback
         kw = dict(pyr_scale=0.5, levels=3, winsize=15, iterations=5, poly_n=5,
                   poly_sigma=1.2, flags=0)
