@@ -20,7 +20,8 @@ def _synth(args) -> int:
 def _convert(args) -> int:
     from .convert import convert
 
-    out = convert(args.raw_dir, args.store, workers=args.workers, overwrite=args.overwrite)
+    out = convert(args.raw_dir, args.store, workers=args.workers, scheduler=args.scheduler, overwrite=args.overwrite,
+                  face_size=args.face_size, proxy_side=args.proxy_side)
     print(f"wrote store {out}")
     return 0
 
@@ -61,7 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("convert", help="convert a raw dataset folder to a Zarr store")
     c.add_argument("raw_dir")
     c.add_argument("store")
-    c.add_argument("--workers", type=int, default=None, help="dask.distributed worker processes")
+    c.add_argument("--workers", type=int, default=None, help="dask.distributed worker processes on this machine")
+    c.add_argument("--scheduler", default=None,
+                   help="address of a dask.distributed scheduler (tcp://host:8786) to convert on a cluster; "
+                        "its workers must see RAW_DIR and STORE at the same paths")
+    c.add_argument("--face-size", type=int, default=128, help="side (px) of the stored face crops (default 128)")
+    c.add_argument("--proxy-side", type=int, default=128, help="largest side (px) of the browsing proxy (default 128)")
     c.add_argument("--overwrite", action="store_true", help="rewrite trials already complete")
     c.set_defaults(func=_convert)
 
@@ -78,7 +84,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, FileExistsError, ValueError, KeyError) as err:
+    except KeyboardInterrupt:
+        print(f"mmme {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, FileExistsError, ValueError, KeyError, TypeError) as err:
         print(f"mmme {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -15,14 +15,19 @@ pytestmark = pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")
 def test_store_chunks_one_frame_and_one_second(synth_store):
     import zarr
 
-    trial = mm.open_dataset(synth_store).trials["trial"].iloc[0]
-    frames = zarr.open_array(str(trial_path(synth_store, trial) / "video" / "frames"), mode="r")
+    ds = mm.open_dataset(synth_store)
+    trial = ds.trials["trial"].iloc[0]
+    group = trial_path(synth_store, trial)
+    assert not (group / "video").exists()  # MMME full frames stay in the raw video
+    n = ds.trial(trial)["video"].sizes["time"]
+    frames = zarr.open_array(str(group / "face" / "frames"), mode="r")
+    assert frames.shape == (n, 128, 128, 3)  # the tracked face region at the full frame rate
     assert frames.shards[0] == 150 and 150 % frames.chunks[0] == 0
     assert frames.chunks[0] * np.prod(frames.shape[1:]) <= 256 * 1024  # one frame is a small read
-    eeg = zarr.open_array(str(trial_path(synth_store, trial) / "eeg" / "eeg"), mode="r")
+    eeg = zarr.open_array(str(group / "eeg" / "eeg"), mode="r")
     assert eeg.chunks[1] == 1000
-    proxy = zarr.open_array(str(trial_path(synth_store, trial) / "video_proxy" / "frames"), mode="r")
-    assert max(proxy.shape[1:3]) <= 128 and proxy.shape[0] == frames.shape[0]
+    proxy = zarr.open_array(str(group / "proxy" / "frames"), mode="r")
+    assert max(proxy.shape[1:3]) <= 128 and proxy.shape[0] == n
 
 
 def test_store_matches_raw(synth_raw, synth_store):
@@ -36,10 +41,17 @@ def test_store_matches_raw(synth_raw, synth_store):
     # one frame read straight from its chunk equals the raw video's frame at that position
     np.testing.assert_array_equal(st.frame(trial, 10), raw.trial(trial)["video"].to_dataset()["frames"][10].values)
     np.testing.assert_array_equal(st.frame(trial, 10), raw.frame(trial, 10))
-    proxy = st.proxy(trial)
-    assert proxy["frames"].shape[0] == st.trial(trial)["video"].to_dataset().sizes["time"]
-    np.testing.assert_array_equal(st.frame(trial, 10, proxy=True), proxy["frames"][10].values)
-    assert raw.proxy(trial) is None
+    tree = st.trial(trial)
+    assert {"video", "face", "proxy"} <= set(tree.children)
+    for node in ("face", "proxy"):
+        frames = tree[node].to_dataset()["frames"]
+        assert frames.sizes["time"] == tree["video"].sizes["time"]
+        np.testing.assert_array_equal(tree[node]["time"].values, tree["video"]["time"].values)
+        np.testing.assert_array_equal(st.frame(trial, 10, node=node), frames[10].values)
+    with pytest.raises(ValueError, match=r"Invalid value for 'node': trial .* has no 'face' frames"):
+        raw.frame(trial, 10, node="face")
+    with pytest.raises(ValueError, match=r"Invalid value for 'node': expected one of 'video', 'face', 'proxy'"):
+        st.frame(trial, 10, node="full")
     assert len(raw.annotations) == len(st.annotations)
     assert list(raw.annotations.columns) == list(st.annotations.columns)
 
@@ -66,7 +78,7 @@ def test_frame_index_errors(synth_store):
     with pytest.raises(IndexError, match="Invalid value for 'index'"):
         ds.frame(trial, 10**6)
     with pytest.raises(IndexError, match="Invalid value for 'index'"):
-        ds.frame(trial, 10**6, proxy=True)
+        ds.frame(trial, 10**6, node="proxy")
 
 
 def test_old_store_layout_is_refused(synth_store, tmp_path):
@@ -80,7 +92,7 @@ def test_old_store_layout_is_refused(synth_store, tmp_path):
     meta = json.loads((old / "zarr.json").read_text())
     meta["attributes"]["version"] = 1
     (old / "zarr.json").write_text(json.dumps(meta))
-    with pytest.raises(DataFormatError, match=r"old.zarr: store layout version 1; expected 2"):
+    with pytest.raises(DataFormatError, match=r"old.zarr: store layout version 1; expected 3"):
         mm.open_dataset(old)
 
 
@@ -108,6 +120,45 @@ def test_store_window_is_read_eagerly_and_equals_the_lazy_cut(synth_store):
         assert set(win.children) == set(ref.children)
         for name in ref.children:
             a, b = win[name].to_dataset(), ref[name].to_dataset()
-            assert not any(isinstance(v.data, da.Array) for v in a.variables.values())
-            xr.testing.assert_identical(a, b)
+            lazy = any(isinstance(v.data, da.Array) for v in a.variables.values())
+            assert lazy == (name == "video")  # stored chunks eagerly; full frames stay lazy in the raw video
+            xr.testing.assert_identical(a.compute(), b)
         assert win.attrs == ref.attrs
+
+
+def test_face_crops_follow_the_face_and_the_video_is_referenced(synth_raw, synth_store, truth, tmp_path):
+    """Face crops come from the tracked box; full frames are read from the raw video, and
+    a store whose raw folder moved opens without them and names what is missing."""
+    import shutil
+
+    st = mm.open_dataset(synth_store)
+    trial = st.trials["trial"].iloc[0]
+    tree = st.trial(trial)
+    face, video = tree["face"].to_dataset(), tree["video"].to_dataset()
+    box = face["box"].values
+    h, w = video.sizes["y"], video.sizes["x"]
+    assert (box[:, 0] >= 0).all() and (box[:, 1] <= h).all() and (box[:, 2] >= 0).all() and (box[:, 3] <= w).all()
+    assert (box[:, 1] - box[:, 0] > h / 4).all()  # a face, not a speck
+    # the crop of frame 10 is the source frame cropped with its box
+    from mmme_analysis.video import face_crops
+
+    np.testing.assert_array_equal(face["frames"][10].values,
+                                  face_crops(video["frames"][10:11].values, box[10:11], size=128)[0])
+    assert tree.attrs["video_source"].startswith("sub-0") and not [n for n in truth["subjects"]
+                                                                  if n in tree.attrs["video_source"]]
+    # moved raw folder: no video node, face and signals still there; raw= points to the new place
+    moved = tmp_path / "moved"
+    shutil.copytree(synth_raw, moved)
+    copy = tmp_path / "s.zarr"
+    shutil.copytree(synth_store, copy)
+    import json
+
+    meta = json.loads((copy / "zarr.json").read_text())
+    meta["attributes"]["source"] = str(tmp_path / "gone")
+    (copy / "zarr.json").write_text(json.dumps(meta))
+    ds = mm.open_dataset(copy)
+    assert "video" not in ds.trial(trial).children and "face" in ds.trial(trial).children
+    with pytest.raises(ValueError, match=r"has no 'video' frames \(its raw video sub-0.* is not reachable"):
+        ds.frame(trial, 3)
+    ds = mm.open_dataset(copy, raw=moved)
+    np.testing.assert_array_equal(ds.frame(trial, 3), st.frame(trial, 3))

@@ -12,7 +12,7 @@ from .base import TRIAL_COLUMNS, Backend, Dataset, slice_time
 __all__ = ["Dataset", "Backend", "open_dataset", "slice_time", "TRIAL_COLUMNS"]
 
 
-def open_dataset(path, *, coding_file=None, flavour: str = "auto", fps: float | None = None) -> Dataset:
+def open_dataset(path, *, raw=None, coding_file=None, flavour: str = "auto", fps: float | None = None) -> Dataset:
     """Open a dataset: a raw MMME-layout folder, a video-only dataset folder, or a ``.zarr`` store.
 
     Parameters
@@ -20,6 +20,9 @@ def open_dataset(path, *, coding_file=None, flavour: str = "auto", fps: float | 
     path : path-like
         Raw folder or store (``~`` and relative paths work; opened read-only). The demo
         dataset is at :func:`mmme_analysis.demo.data_path`.
+    raw : path-like, optional
+        Stores only: the raw folder whose videos the store references (default: the folder
+        it was converted from), for full frames (``tree["video"]``).
     coding_file, flavour, fps
         Video-only datasets only (CASME II, SAMM, CAS(ME)^2, CAS(ME)^3; see
         :mod:`mmme_analysis.dataset.imageseq`): the coding sheet (default: the one at the
@@ -50,7 +53,9 @@ def open_dataset(path, *, coding_file=None, flavour: str = "auto", fps: float | 
                             f"dataset folder, got them for the store {path}")
         from .zarr import ZarrBackend
 
-        return Dataset(ZarrBackend(path))
+        return Dataset(ZarrBackend(path, raw=None if raw is None else check_path("raw", raw, kind="dir")))
+    if raw is not None:
+        raise TypeError(f"Invalid value for 'raw': expected it only for a store, got it for the folder {path}")
     # -- video-only datasets (CASME II, SAMM, CAS(ME)^2/^3): no MMME participant folder, but a
     #    coding sheet at the root (or coding_file= given)
     from ..io.images import find_coding_sheets

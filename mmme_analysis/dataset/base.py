@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_int, check_type
+from .._validate import check_int, check_option, check_type
 from ..alignment import fits_from_json
 from ..io.mne import raw_from_arrays
 
@@ -17,6 +17,9 @@ __all__ = ["Dataset", "Backend", "slice_time", "events_dataset", "TRIAL_COLUMNS"
 #: ``marker`` and ``category`` are nullable integers (``<NA>`` for datasets without markers).
 TRIAL_COLUMNS = ("trial", "subject", "marker", "clip", "category", "category_name", "n_events", "n_me", "n_mae",
                  "has_video", "has_eeg", "has_peri")
+
+#: nodes of a trial that hold frames: full frames, the tracked face region, the browsing video
+FRAME_NODES = ("video", "face", "proxy")
 
 #: MNE channel type of each peripheral signal when a trial is exported to MNE
 PERI_MNE_TYPES = {"ECG": "ecg", "PPG": "bio", "RSP": "resp", "EDA": "gsr", "SKT": "temperature", "EMG": "emg"}
@@ -87,7 +90,7 @@ class Backend:
     """What a storage backend provides to :class:`Dataset` (raw, image sequences, Zarr).
 
     Subclasses set ``name`` and ``path`` and implement ``annotations``, ``trials`` (a
-    :func:`trials_frame`) and ``load(trial)``; ``frame`` and ``proxy`` have defaults.
+    :func:`trials_frame`) and ``load(trial)``; ``frame`` and ``window`` have defaults.
     """
 
     name = "backend"
@@ -104,20 +107,15 @@ class Backend:
     def load(self, trial: str) -> xr.DataTree:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def frame(self, trial: str, index: int, *, proxy: bool = False) -> np.ndarray:
-        """One frame (y, x, rgb) uint8 by 0-based position in the trial video."""
+    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
+        """One frame (y, x, rgb) uint8 by 0-based position in the trial's ``node`` frames."""
         tree = self.load(trial)
-        if proxy or "video" not in tree.children:
-            raise ValueError(f"Invalid value for 'proxy': trial {trial} of {self.path} has "
-                             f"{'no browsing proxy' if proxy else 'no video'}")
-        frames = tree["video"]["frames"]
+        if node not in tree.children:
+            raise ValueError(f"Invalid value for 'node': trial {trial} of {self.path} has no {node!r} frames")
+        frames = tree[node]["frames"]
         if index >= frames.sizes["time"]:
             raise IndexError(f"Invalid value for 'index': expected < {frames.sizes['time']} frames, got {index}")
         return np.asarray(frames[index].values)
-
-    def proxy(self, trial: str):
-        """The downscaled browsing video of a trial, or None when the backend has none."""
-        return None
 
     def window(self, trial: str, t0: float, t1: float) -> xr.DataTree:
         """The trial cut to ``t0 <= time < t1`` (default: :func:`slice_time` of the lazy trial)."""
@@ -206,7 +204,9 @@ class Dataset:
         Returns
         -------
         xarray.DataTree
-            Nodes ``video``, ``eeg``, ``peri`` (those the trial has) and ``events``; attrs
+            Nodes (those the trial has): ``video`` (full frames), ``face`` (a store's tracked
+            face region, full frame rate, lossless), ``proxy`` (a store's small browsing
+            video), ``eeg``, ``peri`` and ``events``; attrs
             ``trial``, ``subject``, ``marker`` (MMME), ``category``, ``alignment``, ...
 
         Examples
@@ -236,18 +236,23 @@ class Dataset:
             raise ValueError(f"Invalid value for 't1': expected a time after t0={t0!r}, got {t1!r}")
         return self._backend.window(self._check_trial(trial), t0, t1)
 
-    def frame(self, trial: str, index: int, *, proxy: bool = False) -> np.ndarray:
-        """One video frame (y, x, rgb) uint8 at 0-based position ``index`` of the trial video.
+    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
+        """One frame (y, x, rgb) uint8 at 0-based position ``index`` of a trial's frames.
 
-        ``proxy=True`` reads the downscaled browsing video of a store instead.
+        Parameters
+        ----------
+        trial : str
+            Trial id.
+        index : int
+            0-based frame position (not the ``frame`` number of image-sequence files).
+        node : {"video", "face", "proxy"}
+            ``"video"``: full frames (from a store, read from the raw video it references);
+            ``"face"``: the store's tracked face crops; ``"proxy"``: its browsing video.
         """
         trial = self._check_trial(trial)
         index = check_int("index", index, min_value=0)
-        return self._backend.frame(trial, index, proxy=bool(proxy))
-
-    def proxy(self, trial: str):
-        """The downscaled browsing video of a trial (an ``xarray.Dataset``), or None."""
-        return self._backend.proxy(self._check_trial(trial))
+        check_option("node", node, FRAME_NODES)
+        return self._backend.frame(trial, index, node=node)
 
     def alignment(self, trial: str) -> dict:
         """Per-device clock fits ``{device: ClockFit}`` used for this trial (empty without EEG)."""

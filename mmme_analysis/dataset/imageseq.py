@@ -218,14 +218,14 @@ class ImageSequenceBackend(Backend):
         return tree
 
     def _video_node(self, trial: str) -> xr.Dataset:
-        from ..io.video import _chunk_len, _dask_frames, _LazyFrames
+        from ..io.video.lazy import LazyFrames, chunk_len, dask_frames
 
         files, numbers = self._frames(trial)
         shape = image_shape(Path(files[0]))
         # one second of video per dask chunk (capped in bytes by io.video)
-        chunk = _chunk_len(len(files), int(np.prod(shape)), max(1, int(round(self.fps))))
-        lazy = _LazyFrames(read_images, files, len(files), shape)
-        data = _dask_frames(lazy, chunk, (files, Path(files[0]).stat().st_mtime_ns))
+        chunk = chunk_len(len(files), int(np.prod(shape)), max(1, int(round(self.fps))))
+        lazy = LazyFrames(read_images, files, len(files), shape)
+        data = dask_frames(lazy, chunk, (files, Path(files[0]).stat().st_mtime_ns))
         t = (numbers - numbers[0]) / self.fps
         return xr.Dataset(
             {"frames": (("time", "y", "x", "rgb"), data)},

@@ -25,10 +25,10 @@ from .._validate import check_path
 from .._warnings import MMMEWarning
 from ..alignment import align_session, fits_to_json
 from ..errors import DataFormatError
-from ..io.labels import STIMULUS_CATEGORIES, marker_category
+from ..vocab import STIMULUS_CATEGORIES, marker_category
 from .base import Backend, events_dataset, trials_frame
 
-__all__ = ["RawBackend", "find_participants", "trial_id"]
+__all__ = ["RawBackend", "find_participants", "trial_id", "pseudonyms", "resolve_shown"]
 
 EEG_EXTENSIONS = (".cdt", ".vhdr", ".set", ".edf", ".bdf", ".fif")
 PERI_EXTENSIONS = (".mat", ".acq")
@@ -39,6 +39,31 @@ _VIDEO_NAME = re.compile(r"^(?P<label>[A-Za-z]+)_(?P<index>\d+)_(?P<marker>\d{3}
 def trial_id(subject: str, marker: int) -> str:
     """The trial id of an MMME trial: ``<subject>_<marker>`` (``sub-01_101``)."""
     return f"{subject}_{int(marker)}"
+
+
+def pseudonyms(root: Path, participants=None) -> dict:
+    """{real name: pseudonym} of a raw MMME folder: ``sub-01``, ... in sorted order of the
+    participant folder names and the coding sheet's ``Subject`` names."""
+    participants = find_participants(root) if participants is None else participants
+    names = {p.name for p in participants}
+    sheet = Path(root) / "coding_file.xlsx"
+    if sheet.is_file():
+        names |= set(pd.read_excel(sheet, usecols=["Subject"])["Subject"].dropna().astype(str).str.strip())
+    return {n: f"sub-{i + 1:02d}" for i, n in enumerate(sorted(names))}
+
+
+def resolve_shown(root: Path, shown: str) -> Path:
+    """The real path of a file shown pseudonymised (``sub-01/video/..._sub-01_...avi``) below ``root``.
+
+    Inverse of the display paths of :class:`RawBackend` (participant folder and name
+    replaced by the pseudonym); used by stores that reference raw videos.
+    """
+    subject = Path(shown).parts[0]
+    real = {v: k for k, v in pseudonyms(root).items()}.get(subject)
+    if real is None:
+        raise FileNotFoundError(f"Invalid value for 'shown': expected a file of a participant of {root}, "
+                                f"got {shown!r} (no participant {subject})")
+    return Path(root) / shown.replace(subject, real)
 
 
 def find_participants(root: Path) -> list[Path]:
@@ -175,11 +200,7 @@ class RawBackend(Backend):
                 f"{root}: no participant folder found; expected folders holding EEG/, PERI/, video/ or frames/"
             )
         sheet = root / "coding_file.xlsx"
-        names = {p.name for p in self.participants}
-        if sheet.is_file():
-            real = pd.read_excel(sheet, usecols=["Subject"])["Subject"].dropna().astype(str).str.strip()
-            names |= set(real)
-        self._names = {n: f"sub-{i + 1:02d}" for i, n in enumerate(sorted(names))}
+        self._names = pseudonyms(root, self.participants)
         self._folders = {self._names[p.name]: p for p in self.participants}
         if sheet.is_file():
             self._annotations = read_coding_file(sheet, names=self._names)
@@ -273,8 +294,13 @@ class RawBackend(Backend):
         types = [all_types[i] for i in picks]
         pos = np.array([raw.info["chs"][i]["loc"][:3] for i in picks], float)
         pos[~np.isfinite(pos).all(1) | (np.abs(pos).sum(1) == 0)] = np.nan
-        lazy = dask.delayed(raw.get_data, pure=True)(picks=picks, start=start, stop=stop)
-        data = da.from_delayed(lazy, shape=(len(picks), stop - start), dtype=float)
+        # one dask chunk per second: a trial is read (and converted) second by second
+        step = max(1, int(round(sfreq)))
+        edges = list(range(start, stop, step)) + [stop]
+        get = dask.delayed(raw.get_data, pure=True)
+        data = da.concatenate([da.from_delayed(get(picks=picks, start=a, stop=b), shape=(len(picks), b - a),
+                                               dtype=float) for a, b in zip(edges[:-1], edges[1:])], axis=1) \
+            if stop > start else da.zeros((len(picks), 0))
         ds = xr.Dataset(
             {"eeg": (("channel", "time"), data, {"units": "V"})},
             coords={

@@ -30,9 +30,11 @@ class ZarrBackend(Backend):
 
     name = "zarr"
 
-    def __init__(self, path):
+    def __init__(self, path, *, raw=None):
         self.path = Path(path)
         self.attrs = check_store(self.path)
+        #: the raw folder whose videos the store references (``raw=`` or the converted one)
+        self.raw = Path(raw) if raw is not None else Path(self.attrs["source"]) if self.attrs.get("source") else None
         use_fast_codecs()
         # opened trials, per backend object (a class-level cache would keep every object alive);
         # lazy trees are small, so a session's worth stays open
@@ -70,11 +72,11 @@ class ZarrBackend(Backend):
         path = trial_path(self.path, trial)
         root = json.loads((path / "zarr.json").read_text())
         nodes = {"/": xr.Dataset(attrs=root.get("attributes", {}))}
-        for group in ("video", "video_proxy", "eeg", "peri", "events"):
+        for group in ("video", "face", "proxy", "eeg", "peri", "events"):
             if not (path / group / "zarr.json").is_file():
                 continue
             chunks = {}
-            if group.startswith("video"):
+            if group in ("video", "face", "proxy"):
                 fps = json.loads((path / group / "zarr.json").read_text())["attributes"]["fps"]
                 chunks = {"time": max(1, int(round(float(fps))))}
             with warnings.catch_warnings():
@@ -91,9 +93,42 @@ class ZarrBackend(Backend):
 
     def load(self, trial: str) -> xr.DataTree:
         tree = self._open(trial).copy()
-        if "video_proxy" in tree.children:
-            del tree["video_proxy"]
+        video = self._referenced_video(trial)
+        if video is not None:
+            tree["video"] = video
         return tree
+
+    def _source_file(self, trial: str) -> Path | None:
+        """The raw video (or frame folder) a trial references, or None when it is not reachable."""
+        from .raw import resolve_shown
+
+        shown = self._open(trial).attrs.get("video_source")
+        if not shown or self.raw is None or not self.raw.is_dir():
+            return None
+        try:
+            path = resolve_shown(self.raw, shown)
+        except (FileNotFoundError, ValueError):
+            return None
+        return path if path.exists() else None
+
+    def _referenced_video(self, trial: str) -> xr.Dataset | None:
+        """Full frames from the raw video, lazily, on the times stored with the face crops."""
+        from ..io.video import read_frames, read_video
+
+        path = self._source_file(trial)
+        if path is None:
+            return None
+        tree = self._open(trial)
+        frames = read_frames(path) if path.is_dir() else read_video(path)
+        face = tree["face"].to_dataset()
+        n = int(tree.attrs.get("video_frames", face.sizes["time"]))
+        if frames.sizes["time"] != n:
+            raise DataFormatError(f"{self.path}: trial {trial} references {tree.attrs['video_source']} with {n} "
+                                  f"frames, but the file now has {frames.sizes['time']}; expected the video it "
+                                  f"was converted from")
+        da_ = frames.drop_vars([c for c in frames.coords]).assign_coords(time=face["time"].variable,
+                                                                          frame=face["frame"].variable)
+        return da_.to_dataset(name="frames").assign_attrs(fps=face.attrs["fps"], source=tree.attrs["video_source"])
 
     def _open_arrays(self, trial: str) -> dict:
         """{group: (dataset, {variable: zarr.Array})} of a trial, for eager window reads."""
@@ -101,8 +136,6 @@ class ZarrBackend(Backend):
 
         out = {}
         for name, node in self._open(trial).children.items():
-            if name == "video_proxy":
-                continue
             ds = node.to_dataset(inherit=False)
             arrays = {v: zarr.open_array(str(trial_path(self.path, trial) / name / v), mode="r")
                       for v in ds.data_vars if "time" in ds[v].dims} if "time" in ds.dims else {}
@@ -134,20 +167,24 @@ class ZarrBackend(Backend):
                       for k, v in ds.coords.items()}
             data = {var: xr.Variable(ds[var].dims, values[name, var], attrs=ds[var].attrs) for var in arrays}
             children[name] = xr.DataTree(xr.Dataset(data, coords=coords, attrs=ds.attrs))
+        video = self._referenced_video(trial)
+        if video is not None:  # full frames stay lazy: one second is ~1 GB at 2048 x 1088
+            t = video.indexes["time"].values
+            i0, i1 = (int(i) for i in np.searchsorted(t, [t0, t1], side="left"))
+            children["video"] = xr.DataTree(video.isel(time=slice(i0, i1)))
         return xr.DataTree(xr.Dataset(attrs=dict(self._open(trial).attrs)), children=children)
 
-    def proxy(self, trial: str) -> xr.Dataset | None:
-        tree = self._open(trial)
-        return tree["video_proxy"].to_dataset() if "video_proxy" in tree.children else None
-
-    def frame(self, trial: str, index: int, *, proxy: bool = False) -> np.ndarray:
-        """One video frame (y, x, rgb) uint8, read as a single chunk (no dask graph)."""
+    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
+        """One frame (y, x, rgb) uint8: a single chunk read, or one seek in the raw video."""
         import zarr
 
-        group = "video_proxy" if proxy else "video"
-        path = trial_path(self.path, trial) / group / "frames"
+        path = trial_path(self.path, trial) / node / "frames"
         if not (path / "zarr.json").is_file():
-            raise ValueError(f"Invalid value for 'proxy': trial {trial} of {self.path} has no {group} group")
+            if node == "video" and self._source_file(trial) is not None:
+                return super().frame(trial, index, node=node)
+            raise ValueError(f"Invalid value for 'node': trial {trial} of {self.path} has no {node!r} frames"
+                             + (f" (its raw video {self._open(trial).attrs.get('video_source')} is not reachable "
+                                f"below {self.raw}; pass raw= to open_dataset)" if node == "video" else ""))
         arr = zarr.open_array(str(path), mode="r")
         if index >= arr.shape[0]:
             raise IndexError(f"Invalid value for 'index': expected < {arr.shape[0]} frames, got {index}")

@@ -19,6 +19,7 @@ from .._atomic import atomic_path
 from .._validate import check_path, check_sfreq
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
+from ..vocab.units import SI_UNITS
 from .eeg import _check_trigger
 
 __all__ = [
@@ -49,10 +50,6 @@ _VARS = {
     "ECG": "ECG", "PPG": "PPG", "RSP": "RSP", "EDA": "EDA", "SKT A": "SKT", "EMG A": "EMG",
     "EMG B": "EMG_B", "SKT B": "SKT_B", "ECG rate (.5 - 35 Hz)": "ECG_rate",
 }
-#: SI unit of each peripheral signal as the readers return it (and the simulators make it)
-SI_UNITS = {"ECG": "V", "PPG": "V", "RSP": "V", "EDA": "S", "SKT": "degC", "EMG": "V",
-            "EMG_B": "V", "SKT_B": "degC", "ECG_rate": "bpm"}
-
 # export unit (lower case, stripped) -> (factor to SI, SI unit)
 _UNIT_TO_SI = {
     "v": (1.0, "V"), "volts": (1.0, "V"), "volt": (1.0, "V"),

@@ -25,6 +25,7 @@ __all__ = [
     "format_stamp",
     "parse_frame_name",
     "format_frame_name",
+    "FRAME_SUFFIXES",
 ]
 
 _EXPECTED_STAMP = "'hh-mm-ss-ms-us' (5 parts) or 'hh-mm-ss-ms' (4 parts) of digits"
@@ -34,7 +35,8 @@ _DIGITS = re.compile(r"^\d+$")
 # such stamps (e.g. '10-36-41-847-1000'), a rounding carry the camera software did not
 # propagate. It is accepted and carried (847 ms + 1000 us = 848 ms).
 _LIMITS = (23, 59, 59, 999, 1000)
-_FRAME_SUFFIXES = (".tif", ".tiff")
+#: Suffixes of XIMEA frame files (lower case).
+FRAME_SUFFIXES = (".tif", ".tiff")
 
 
 class FrameName(NamedTuple):
@@ -148,7 +150,7 @@ def parse_frame_name(name) -> FrameName:
     base = PurePath(name).name if not isinstance(name, str) else name.strip()
     base = base.replace("\\", "/").rsplit("/", 1)[-1]
     low = base.lower()
-    for suffix in _FRAME_SUFFIXES:
+    for suffix in FRAME_SUFFIXES:
         if low.endswith(suffix):
             base = base[: -len(suffix)]
             break

@@ -5,8 +5,14 @@ Layout (Zarr v3)::
     STORE.zarr/
       zarr.json                  root group, attrs: format, version, source
       annotations/               the tidy annotation table (dimension ``event``)
-      trials/<trial>/            one trial DataTree (video, video_proxy, eeg, peri, events),
-                                 named by its trial id; attrs: the trial's row of ``ds.trials``
+      trials/<trial>/            one trial, named by its id; attrs: the trial's row of
+                                 ``ds.trials`` and ``video_source`` (see below)
+        face/                    the tracked face region, full frame rate, lossless (frames, box)
+        proxy/                   the small browsing video
+        video/                   full frames, only for image-sequence datasets; MMME videos stay
+                                 in the raw files (``video_source``: the path below the raw root,
+                                 participant folder pseudonymised) and are read from there
+        eeg/, peri/, events/     signals (float32, one second per chunk) and expressions
 
 Chunking: video frames are stored one frame per chunk (a few for small frames, up to
 ~256 KB) inside shards of one second, so one frame is one small partial read and a
@@ -29,11 +35,12 @@ from ..errors import DataFormatError
 
 __all__ = ["STORE_FORMAT", "STORE_VERSION", "trial_path", "trial_complete", "write_trial", "write_annotations",
            "annotations_to_xarray", "annotations_from_xarray", "ensure_groups", "read_store_attrs",
-           "check_store", "use_fast_codecs"]
+           "check_store", "use_fast_codecs", "FRAME_GROUPS", "frames_per_chunk", "video_codec"]
 
 STORE_FORMAT = "mmme-analysis-store"
+#: 3: face crops and a browsing proxy by copy, MMME full frames by reference;
 #: 2: one group per trial id (``trials/<trial>/``); 1 had ``trials/<subject>/<marker>/``
-STORE_VERSION = 2
+STORE_VERSION = 3
 _TUPLE_COLUMNS = ("aus", "au_codes")
 
 
@@ -108,24 +115,7 @@ def ensure_groups(store, *parts: str) -> None:
             zarr.open_group(str(path), mode="a", zarr_format=3)
 
 
-def _proxy(frames: xr.DataArray, max_side: int) -> xr.DataArray:
-    """Downscaled copy of a video for browsing (area interpolation, per chunk)."""
-    import cv2
-
-    h, w = frames.sizes["y"], frames.sizes["x"]
-    f = max(1, int(np.ceil(max(h, w) / max_side)))
-    if f == 1:
-        return frames
-    nh, nw = h // f, w // f
-
-    def shrink(block):
-        return np.stack([cv2.resize(fr, (nw, nh), interpolation=cv2.INTER_AREA) for fr in block])
-
-    data = frames.data.map_blocks(shrink, chunks=(frames.data.chunks[0], (nh,), (nw,), (3,)), dtype=np.uint8)
-    return xr.DataArray(data, dims=frames.dims, coords={k: v for k, v in frames.coords.items() if "time" in v.dims})
-
-
-def _frames_per_chunk(per_shard: int, frame_bytes: int, target: int = 256 * 1024) -> int:
+def frames_per_chunk(per_shard: int, frame_bytes: int, target: int = 256 * 1024) -> int:
     """Frames per storage chunk inside a one-second shard.
 
     One frame per chunk for full-size frames; small frames are grouped up to ~``target``
@@ -140,19 +130,36 @@ def _frames_per_chunk(per_shard: int, frame_bytes: int, target: int = 256 * 1024
     return best
 
 
-def _video_codec():
+def video_codec():
     """Blosc-LZ4 with bit shuffle: smaller and ~2x faster to read than zstd on face video."""
     from zarr.codecs import BloscCodec
 
     return [BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle")]
 
 
-def write_trial(tree: xr.DataTree, store, trial: str, *, proxy_side: int = 128,
-                summary: dict | None = None) -> Path:
+#: groups of a trial that hold frames (``video`` only for datasets whose frames are not kept
+#: by reference, see :mod:`mmme_analysis.convert`)
+FRAME_GROUPS = ("video", "face", "proxy")
+
+
+def _frames_encoding(ds: xr.Dataset) -> tuple[xr.Dataset, dict]:
+    fps = float(ds.attrs["fps"])
+    sec = max(1, int(round(fps)))
+    frames = ds["frames"].chunk({"time": sec, "y": -1, "x": -1, "rgb": -1})
+    n, h, w, c = frames.shape
+    inner = frames_per_chunk(sec, h * w * c)
+    enc = {"frames": {"chunks": (inner, h, w, c), "shards": (sec, h, w, c), "compressors": video_codec()}}
+    return ds.assign(frames=frames), enc
+
+
+def write_trial(tree: xr.DataTree, store, trial: str, *, summary: dict | None = None) -> Path:
     """Write one trial DataTree into a store atomically (temp group, then rename).
 
-    ``summary`` (the trial's row of ``ds.trials``) goes into the group's attributes;
-    missing values (``None``, ``<NA>``) are left out.
+    Every node is written as it is, chunked for reading: frame groups (:data:`FRAME_GROUPS`)
+    one second per shard and ~256 KB per chunk, signals one second per chunk as float32.
+    Lazy (dask) nodes are computed chunk by chunk, so memory stays bounded by the chunk
+    sizes, not by the trial's length. ``summary`` (the trial's row of ``ds.trials``) goes
+    into the group's attributes; missing values (``None``, ``<NA>``) are left out.
     """
     store = Path(store)
     final = trial_path(store, trial)
@@ -162,18 +169,8 @@ def write_trial(tree: xr.DataTree, store, trial: str, *, proxy_side: int = 128,
     encoding = {}
     for name in tree.children:
         ds = tree[name].to_dataset(inherit=False)
-        if name == "video":
-            fps = float(ds.attrs["fps"])
-            sec = max(1, int(round(fps)))
-            frames = ds["frames"].chunk({"time": sec, "y": -1, "x": -1, "rgb": -1})
-            ds = ds.assign(frames=frames)
-            n, h, w, c = frames.shape
-            inner = _frames_per_chunk(sec, h * w * c)
-            encoding["/video"] = {"frames": {"chunks": (inner, h, w, c), "shards": (sec, h, w, c),
-                                             "compressors": _video_codec()}}
-            prox = _proxy(frames, proxy_side)
-            nodes["/video_proxy"] = xr.Dataset({"frames": prox}, attrs={"fps": fps, "proxy_of": "video"})
-            encoding["/video_proxy"] = {"frames": {"chunks": (sec,) + prox.shape[1:], "compressors": _video_codec()}}
+        if name in FRAME_GROUPS:
+            ds, encoding[f"/{name}"] = _frames_encoding(ds)
         elif name in ("eeg", "peri"):
             sfreq = float(ds.attrs["sfreq"])
             sec = max(1, int(round(sfreq)))

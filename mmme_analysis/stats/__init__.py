@@ -3,6 +3,7 @@
 Published reference figures live in :mod:`mmme_analysis.stats.published` and are only
 shown beside computed values, in columns labelled ``published``.
 """
+from .agreement import cohen_kappa, kind_agreement
 from .au import au_table
 from .correlate import correlate
 from .distributions import emotion_counts, subject_counts, subject_emotion_counts
@@ -10,6 +11,8 @@ from .durations import duration_comparison, duration_samples, duration_summary, 
 from .me_ecg import compare_moments, eta_curve, moment_effect_size, moment_mixedlm, moment_permutation_test
 
 __all__ = [
+    "cohen_kappa",
+    "kind_agreement",
     "au_table",
     "emotion_counts",
     "subject_counts",

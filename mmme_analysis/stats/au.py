@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..io.labels import AU_TABLE
+from ..vocab import AU_TABLE
 from ._common import check_annotations
 from .published import MMME_AU_COUNTS_ME
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_option
-from ..io.labels import EMOTION3_CLASSES, EMOTIONS_7
+from ..vocab import EMOTION3_CLASSES, EMOTIONS_7
 from ._common import check_annotations
 from .published import MMME_ME_EMOTIONS
 

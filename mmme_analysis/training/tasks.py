@@ -1,7 +1,7 @@
 """Recognition tasks built from an annotation table, and their samples.
 
 ``"7class"``
-    The canonical emotion column (MMME: :data:`~mmme_analysis.io.labels.EMOTIONS_7`, i.e.
+    The canonical emotion column (MMME: :data:`~mmme_analysis.vocab.EMOTIONS_7`, i.e.
     happiness, disgust, anger, fear, sadness, surprise, tense). Classes are the ones
     present, in canonical order; rows without a canonical emotion are dropped.
 ``"3class"``
@@ -23,7 +23,7 @@ import pandas as pd
 from .._validate import check_option
 from ..errors import DataFormatError
 from ..flow.apex import estimate_apex
-from ..io.labels import EMOTION3_CLASSES, EMOTION_CLASSES
+from ..vocab import EMOTION3_CLASSES, EMOTION_CLASSES
 
 __all__ = ["TASKS", "MERTask", "me_task", "task_samples"]
 

@@ -17,8 +17,9 @@ from .face import (
 )
 from .frames import as_clip, frame_index
 from .image import to_uint8
+from .track import face_crops, face_track
 
 __all__ = [
     "FACE_METHODS", "REGIONS", "REGION_TEMPLATE", "Face", "as_clip", "available_face_methods",
-    "face_crop", "face_detect", "face_regions", "frame_index", "to_uint8",
+    "face_crop", "face_crops", "face_detect", "face_regions", "face_track", "frame_index", "to_uint8",
 ]

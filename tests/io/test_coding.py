@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from mmme_analysis.errors import DataFormatError
-from mmme_analysis.io.coding import COLUMNS, kind_agreement, kind_by_rule, read_coding_file
+from mmme_analysis.io.coding import COLUMNS, kind_by_rule, read_coding_file
 from mmme_analysis.io.stamps import format_stamp
+from mmme_analysis.stats import kind_agreement
 
 REAL_SHEETS = ("mmme_coding_file.xlsx", "mes_eeg_coding_file_combined.xlsx")
 RAW_EMOTIONS = {"happy", "disgust", "angry", "fear", "sad", "surprise", "tense"}
@@ -71,12 +72,14 @@ def test_mmme_fixture(tmp_path):
     assert df.attrs["flavour"] == "mmme" and df.attrs["fps"] == 150.0
     assert df.attrs["source"] == str(path)
     assert df["subject"].tolist() == ["sub-01", "sub-01", "sub-02", "sub-02"]
-    assert df["trial"].tolist() == [
+    # the dataset-wide trial id: <pseudonym>_<marker>; the pseudonymous video stem is the clip
+    assert df["trial"].tolist() == ["sub-01_103", "sub-01_102", "sub-02_105", "sub-02_107"]
+    assert df["clip"].tolist() == [
         "happy_1_103_sub-01_20240515", "disgust_2_102_sub-01_20240515",
         "tense_1_105_sub-02_20240515", "angry_1_107_sub-02_20240515",
     ]
-    assert df.attrs["files"]["tense_1_105_sub-02_20240515"] == (
-        "tense_1_105_Xaviera_20240515.avi")
+    assert df.attrs["files"]["sub-02_105"] == "tense_1_105_Xaviera_20240515.avi"
+    assert len(df.attrs["files"]) == 4
     assert df.attrs["subjects"] == {"sub-01": "Wilhelmina", "sub-02": "Xaviera"}
     assert df["marker"].tolist() == [103, 102, 105, 107]
     assert df["category"].tolist() == [3, 2, 5, 7]
@@ -125,6 +128,8 @@ def test_mmme_without_kind_column_names_and_fps(tmp_path):
     assert set(df["kind_source"]) == {"duration_rule"}
     assert df["kind"].tolist() == df["kind_rule"].tolist() == ["micro", "macro", "micro", "micro"]
     assert df["subject"].tolist() == ["sub-B", "sub-B", "sub-A", "sub-A"]
+    assert df["trial"].tolist() == ["sub-B_103", "sub-B_102", "sub-A_105", "sub-A_107"]
+    assert df["clip"].tolist()[2] == "tense_1_105_sub-A_20240515"
     assert df["onset_frame"].tolist() == [100, 500, 1000, 2000]
     assert df["fps"].unique().tolist() == [100.0]
     with pytest.raises(ValueError, match="Invalid value for 'df'"):
@@ -194,6 +199,7 @@ def test_casme2_fixture(tmp_path):
     assert df.attrs["flavour"] == "casme2" and df.attrs["fps"] == 200.0
     assert df["subject"].tolist() == ["sub-01", "sub-01", "sub-17"]
     assert df["trial"].tolist() == ["sub-01_EP02_01f", "sub-01_EP03_02", "sub-17_EP01_01"]
+    assert df["clip"].tolist() == df["trial"].tolist()
     assert df.attrs["files"]["sub-01_EP03_02"] == "EP03_02"
     assert df["onset_frame"].tolist() == [46, 131, 10]
     assert df["apex_frame"].isna().tolist() == [False, True, False]
@@ -220,6 +226,7 @@ def test_samm_fixture(tmp_path):
     assert df["source_row"].tolist() == [14, 15, 16]  # header on row 13
     assert df["subject"].tolist() == ["sub-06", "sub-07", "sub-11"]
     assert df["trial"].tolist() == ["006_1_2", "007_3_1", "011_2_3"]
+    assert df["clip"].tolist() == df["trial"].tolist()
     assert df["apex_frame"].isna().tolist() == [False, True, False]
     assert df["kind"].tolist() == ["micro", "micro", "macro"]
     assert set(df["kind_source"]) == {"column"}
@@ -240,6 +247,8 @@ def test_casme_sq_fixture(tmp_path):
     assert df["source_row"].tolist() == [1, 2, 3]  # no header
     assert df["subject"].tolist() == ["sub-01", "sub-01", "sub-15"]
     assert df["trial"].tolist() == ["sub-01_anger1", "sub-01_anger1", "sub-15_happy1"]
+    assert df["clip"].tolist() == df["trial"].tolist()
+    assert df.attrs["files"] == {"sub-01_anger1": "anger1", "sub-15_happy1": "happy1"}
     assert df["offset_coded"].tolist() == [True, False, True]
     assert df["offset_frame"].tolist() == [608, 2605, 160]
     assert np.isnan(df["duration"][1])
@@ -256,6 +265,7 @@ def test_casme3_fixture(tmp_path):
     assert df.attrs["flavour"] == "casme3" and df.attrs["fps"] == 30.0
     assert df["subject"].tolist() == ["sub-01", "sub-216"]
     assert df["trial"].tolist() == ["sub-01_a", "sub-216_d"]
+    assert df["clip"].tolist() == df["trial"].tolist()
     assert df["offset_coded"].tolist() == [True, False]
     assert df["emotion"].tolist() == ["disgust", "happiness"]
     assert df["aus"].tolist() == [("L4", "R4"), ("12",)]
@@ -318,6 +328,10 @@ MALFORMED = [
     ("filename_participant", lambda: _mmme(lambda r: _set(
         r, 1, "Filename", "happy_1_103_Xaviera_20240515.avi")), {},
      r"row 2, column 'Filename': participant part of the file name differs"),
+    ("two_videos_one_marker", lambda: mmme_rows() + [_mmme_row(
+        "Wilhelmina", "happy", 2, 103, 30.0, 30.2, 30.4, "AU12", "Micro")], {},
+     r"row 6, column 'Filename': a second video file for trial sub-01_103 \(the first is in "
+     r"row 2; names not shown: personal data\); expected one video per trial"),
     ("unknown_kind", lambda: _mmme(lambda r: _set(r, 4, "Macro/Micro", "Mega")), {},
      r"row 5, column 'Macro/Micro': unknown expression type 'Mega'"),
     ("names_missing", mmme_rows, {"names": {"Wilhelmina": "sub-A"}},
@@ -438,6 +452,13 @@ def test_real_sheet_parses(real, sheet):
     assert df.attrs["flavour"] == "mmme"
     assert df["subject"].nunique() == 16 and len(names) == 16
     assert df["trial"].nunique() == 272 and len(df.attrs["files"]) == 272
+    # one trial id per (subject, marker): <subject>_<marker>, and one clip per trial
+    assert (df["trial"] == df["subject"] + "_" + df["marker"].astype(str)).all()
+    assert df.groupby(["subject", "marker"])["trial"].nunique().eq(1).all()
+    assert df[["subject", "marker"]].drop_duplicates().shape[0] == 272
+    assert df["clip"].nunique() == 272
+    assert df.groupby("trial")["clip"].nunique().eq(1).all()
+    assert df["clip"].str.match(r"^[a-z]+_\d+_\d+_sub-\d{2}_\d{8}$").all()
     assert set(df["emotion_raw"]) == RAW_EMOTIONS
     assert Counter(df["emotion_raw"]) == emotions
     assert Counter(a for codes in df["au_codes"] for a in codes) == aus

@@ -78,7 +78,10 @@ def test_reads_edf_and_eeglab_exports(tmp_path, session, fmt, ext):
     else:
         assert ev["marker"].tolist() == list(ONSETS.values())
     # EDF stores 16-bit integers per channel range; EEGLAB float32
-    tol = (np.ptp(data, axis=1, keepdims=True) / 2**15) if fmt == "edf" else 1e-6 * np.abs(data).max(axis=1, keepdims=True)
+    if fmt == "edf":
+        tol = np.ptp(data, axis=1, keepdims=True) / 2**15
+    else:
+        tol = 1e-6 * np.abs(data).max(axis=1, keepdims=True)
     assert np.all(np.abs(back.get_data()[:-1] - data) <= tol)
 
 

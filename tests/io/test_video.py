@@ -1,6 +1,7 @@
 """Tests of video and XIMEA frame-folder I/O."""
 import re
 
+import cv2
 import dask.array as da
 import numpy as np
 import pytest
@@ -8,7 +9,17 @@ import pytest
 from mmme_analysis.errors import DataFormatError
 from mmme_analysis.io import video
 from mmme_analysis.io.stamps import format_frame_name
-from mmme_analysis.io.video import read_frame, read_frames, read_video, write_frames, write_video
+from mmme_analysis.io.video import (
+    LazyFrames,
+    chunk_len,
+    dask_frames,
+    read_frame,
+    read_frames,
+    read_video,
+    write_frames,
+    write_video,
+)
+from mmme_analysis.io.video import ximea as ximea_io
 
 FPS = 150.0
 
@@ -70,7 +81,7 @@ def test_write_video_replaces_atomically(avi, frames):
 
 def test_read_video_is_lazy(avi, frames, monkeypatch):
     decoded = []
-    real = video.cv2.VideoCapture
+    real = cv2.VideoCapture
 
     class CountingCapture:
         """VideoCapture that records every decoded frame."""
@@ -86,7 +97,7 @@ def test_read_video_is_lazy(avi, frames, monkeypatch):
         def __getattr__(self, name):
             return getattr(self._cap, name)
 
-    monkeypatch.setattr(video.cv2, "VideoCapture", CountingCapture)
+    monkeypatch.setattr(cv2, "VideoCapture", CountingCapture)
     arr = read_video(avi, chunk_frames=16)
     assert isinstance(arr.data, da.Array)
     assert arr.data.chunks[0] == (16, 16, 8)
@@ -141,7 +152,7 @@ def _empty_file(folder, good):
 
 def _zero_frames(folder, good):
     path = folder / "zero.avi"
-    writer = video.cv2.VideoWriter(str(path), video.cv2.VideoWriter_fourcc(*"FFV1"), FPS, (48, 32))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), FPS, (48, 32))
     writer.release()
     return path
 
@@ -201,13 +212,13 @@ def test_frame_folder_round_trip(tmp_path, frames, monkeypatch):
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in files)  # no temp files
 
     reads = []
-    real = video._read_tifs
+    real = ximea_io._read_tifs
 
     def counting(*args):
         reads.append(args[1:3])
         return real(*args)
 
-    monkeypatch.setattr(video, "_read_tifs", counting)
+    monkeypatch.setattr(ximea_io, "_read_tifs", counting)
     arr = read_frames(folder, chunk_frames=16)
     assert reads == []  # lazy: only the first file's header was read
     assert arr.dims == ("time", "y", "x", "rgb") and arr.shape == frames.shape
@@ -293,7 +304,7 @@ def test_read_frames_bad_frame_inside_fails_at_compute(tmp_path, frames):
     (folder / _name(8)).write_bytes(b"broken")
     arr = read_frames(folder)  # lazy: opening does not decode frame 8
     with pytest.raises(DataFormatError, match=re.escape(_name(8))):
-        arr.values
+        arr.values  # noqa: B018 - computing is the point
 
 
 @pytest.mark.parametrize(
@@ -309,3 +320,41 @@ def test_write_frames_bad_stamps(tmp_path, frames, stamps, match):
     with pytest.raises(ValueError, match=match):
         write_frames(tmp_path / "f", frames[:2], stamps, date="2023-07-21", marker=112)
     assert not (tmp_path / "f").exists() or not any((tmp_path / "f").iterdir())
+
+
+# --------------------------------------------------------------------------------------------
+# the lazy machinery (shared with the image-sequence backend)
+
+
+def test_chunk_len():
+    assert chunk_len(1000, 100, 150) == 150
+    assert chunk_len(40, 100, 150) == 40
+    assert chunk_len(1000, 2**30, 150) == 1  # one frame over the byte cap: 1 frame per chunk
+    assert chunk_len(1000, 64 * 2**20, 150) == 2  # 128 MiB of decoded data per chunk at most
+
+
+def test_lazy_frames_decode_only_what_is_asked(frames):
+    calls = []
+
+    def decode(source, start, stop, shape):
+        calls.append((start, stop))
+        assert tuple(shape) == frames.shape[1:]
+        return source[start:stop]
+
+    lazy = LazyFrames(decode, frames, len(frames), frames.shape[1:])
+    assert lazy.shape == frames.shape and lazy.dtype == np.uint8 and lazy.ndim == 4
+    np.testing.assert_array_equal(lazy[5:9], frames[5:9])
+    np.testing.assert_array_equal(lazy[-1], frames[-1])
+    np.testing.assert_array_equal(lazy[2:10:3, :4], frames[2:10:3, :4])
+    assert lazy[7:7].shape == (0,) + frames.shape[1:]
+    assert calls == [(5, 9), (39, 40), (2, 9)]
+    with pytest.raises(IndexError, match="frame index 40 out of range for 40 frames"):
+        lazy[40]
+    arr = dask_frames(lazy, 16, ("token", 1))
+    assert isinstance(arr, da.Array) and arr.chunks[0] == (16, 16, 8)
+    assert arr.name.startswith("decode-")
+    assert dask_frames(lazy, 16, ("token", 1)).name == arr.name  # same source, same name
+    calls.clear()
+    np.testing.assert_array_equal(arr[20:30].compute(), frames[20:30])
+    assert calls == [(16, 32)]
+

@@ -76,12 +76,12 @@ def test_planted_response_visible_in_one_trial(peri, events):
 def test_trial_tree(peri, events):
     das, _ = peri
     tree = xr.DataTree.from_dict({
-        "/": xr.Dataset(attrs={"subject": "sub-02", "marker": 101}),
+        "/": xr.Dataset(attrs={"trial": "sub-02_101", "subject": "sub-02", "marker": 101}),
         "/peri": xr.Dataset({"ECG": das["ECG"]}, attrs={"sfreq": SFREQ}),
         "/events": xr.Dataset.from_dataframe(events.drop(columns="event").rename_axis("event")),
     })
     df = trial_event_features(tree, rng=np.random.default_rng(0))
-    assert (df["subject"] == "sub-02").all() and (df["trial"] == 101).all()
+    assert (df["subject"] == "sub-02").all() and (df["trial"] == "sub-02_101").all()
     assert "ECG_Rate_Slope_apex" in df
 
 
@@ -133,23 +133,24 @@ class _FakeDataset:
     def __init__(self, trees):
         self._trees = trees
         self.trials = pd.DataFrame({
+            "trial": [t.attrs["trial"] for t in trees],
             "subject": [t.attrs["subject"] for t in trees],
-            "marker": [t.attrs["marker"] for t in trees],
             "has_peri": [True, False],
             "n_events": [3, 3],
         })
 
-    def trial(self, subject, marker):
-        return next(t for t in self._trees if t.attrs["subject"] == subject and t.attrs["marker"] == marker)
+    def trial(self, trial):
+        return next(t for t in self._trees if t.attrs["trial"] == trial)
 
 
 def test_dataset_event_features(peri, events):
     das, _ = peri
     ev = xr.Dataset.from_dataframe(events.drop(columns="event").rename_axis("event"))
     trees = [
-        xr.DataTree.from_dict({"/": xr.Dataset(attrs={"subject": "sub-01", "marker": 101}),
+        xr.DataTree.from_dict({"/": xr.Dataset(attrs={"trial": "sub-01_101", "subject": "sub-01", "marker": 101}),
                                "/peri": xr.Dataset({"ECG": das["ECG"]}, attrs={"sfreq": SFREQ}), "/events": ev}),
-        xr.DataTree.from_dict({"/": xr.Dataset(attrs={"subject": "sub-02", "marker": 102}), "/events": ev}),
+        xr.DataTree.from_dict({"/": xr.Dataset(attrs={"trial": "sub-02_102", "subject": "sub-02", "marker": 102}),
+                               "/events": ev}),
     ]
     df = dataset_event_features(_FakeDataset(trees), rng=np.random.default_rng(0), n_non_me=2)
     assert set(df["subject"]) == {"sub-01"}  # the trial without /peri is skipped

@@ -13,7 +13,7 @@ def annotations():
         "dataset": "mmme",
         "subject": ["sub-01", "sub-01", "sub-01", "sub-02", "sub-02", "sub-02"],
         "marker": [101, 101, 103, 101, 105, 105],
-        "trial": ["t1", "t1", "t3", "t1", "t5", "t5"],
+        "trial": ["sub-01_101", "sub-01_101", "sub-01_103", "sub-02_101", "sub-02_105", "sub-02_105"],
         "onset": [0.10, 0.50, 0.20, 0.10, 0.30, 0.05],
         "apex": [0.20, 0.60, 0.30, 0.10, 0.40, 0.15],
         "offset": [0.30, 0.70, 0.40, 0.10, 0.50, 0.30],
@@ -31,13 +31,13 @@ def test_3class_and_7class(annotations):
     assert len(t3.table) == 4 and set(t3.table["kind"]) == {"micro"}  # macro and "other" dropped
     assert t3.counts.to_dict() == {"negative": 2, "positive": 1, "surprise": 1}
     t7 = me_task(annotations, "7class", kind="all")
-    # canonical order (io.labels.EMOTIONS_7), only the classes present, None dropped
+    # canonical order (vocab.EMOTIONS_7), only the classes present, None dropped
     assert t7.labels == ("happiness", "disgust", "sadness", "surprise", "tense")
     assert list(t7.table["label"]) == ["sadness", "happiness", "surprise", "tense", "disgust"]
 
 
 class _FakeDataset:
-    """dataset.trial(subject, marker)["video"]["frames"] as in docs/data_model.md."""
+    """dataset.trial(trial)["video"]["frames"] as in docs/data_model.md (one trial id)."""
 
     def __init__(self, n=120, fps=150.0):
         rng = np.random.default_rng(0)
@@ -48,8 +48,8 @@ class _FakeDataset:
                                   coords={"time": np.arange(n) / fps, "frame": ("time", np.arange(n))})
         self.opened = []
 
-    def trial(self, subject, marker):
-        self.opened.append((subject, marker))
+    def trial(self, trial):
+        self.opened.append(trial)
         return {"video": xr.Dataset({"frames": self.video})}
 
 
@@ -57,11 +57,12 @@ def test_task_samples_frames_and_apex_estimate(annotations):
     ds = _FakeDataset()
     task = me_task(annotations, "3class")
     samples = task_samples(ds, task)
-    assert len(samples) == 4 and sorted(ds.opened) == [("sub-01", 101), ("sub-01", 103), ("sub-02", 101)]
+    assert len(samples) == 4 and sorted(ds.opened) == ["sub-01_101", "sub-01_103", "sub-02_101"]
     s0 = samples[0]
     np.testing.assert_array_equal(s0["onset"], ds.video.values[15])
     np.testing.assert_array_equal(s0["apex"], ds.video.values[30])
     assert (s0["subject"], s0["label"], s0["apex_estimated"]) == ("sub-01", "negative", False)
+    assert (s0["trial"], s0["marker"]) == ("sub-01_101", 101)
     s3 = samples[3]  # sub-02 row: apex not coded (apex == onset, no apex_frame) -> estimated
     assert s3["apex_estimated"]
     assert not np.array_equal(s3["apex"], s3["onset"])
@@ -100,6 +101,9 @@ def test_bad_tables(annotations):
     with pytest.raises(TypeError, match="'annotations'"):
         me_task(annotations.to_dict(), "3class")
     task = me_task(annotations, "3class")
-    bad = MERTask(task.name, task.labels, task.table.drop(columns="marker"))
-    with pytest.raises(DataFormatError, match="'marker'"):
+    bad = MERTask(task.name, task.labels, task.table.drop(columns="trial"))
+    with pytest.raises(DataFormatError, match="'trial'"):
         task_samples(_FakeDataset(), bad)
+    # datasets without stimulus markers (video-only): no marker column is needed
+    no_marker = MERTask(task.name, task.labels, task.table.drop(columns="marker"))
+    assert [s["marker"] for s in task_samples(_FakeDataset(), no_marker)] == [None] * 4

@@ -1,0 +1,24 @@
+"""Trial videos (``.avi``) and XIMEA frame folders (``.tif``), read lazily into xarray.
+
+Readers return :class:`xarray.DataArray` objects with dims ``(time, y, x, rgb)`` (uint8
+RGB) backed by dask arrays: nothing is decoded until ``.compute()`` (or ``.values``), and
+then only the chunks that are needed.
+
+Modules: :mod:`.avi` (lossless HuffYUV ``.avi`` videos), :mod:`.ximea` (XIMEA frame
+folders), :mod:`.lazy` (the lazy dask machinery, shared with the image-sequence backend)
+and :mod:`.frames` (validation of frame arrays).
+"""
+from .avi import read_frame, read_video, write_video
+from .lazy import LazyFrames, chunk_len, dask_frames
+from .ximea import read_frames, write_frames
+
+__all__ = [
+    "write_video",
+    "read_video",
+    "read_frame",
+    "write_frames",
+    "read_frames",
+    "LazyFrames",
+    "chunk_len",
+    "dask_frames",
+]

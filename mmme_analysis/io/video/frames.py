@@ -1,0 +1,35 @@
+"""Validation of in-memory frame arrays given to the writers."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_frames"]
+
+
+def as_frames(frames, name: str = "frames"):
+    """Frames as an indexable ``(n, H, W, 3)`` uint8 array-like (numpy, dask or xarray).
+
+    Parameters
+    ----------
+    frames : array-like
+        ``(n_frames >= 1, height, width, 3)`` uint8 RGB; an ``xarray.DataArray`` gives its
+        ``.data`` (kept lazy).
+    name : str
+        Argument name for error messages.
+
+    Returns
+    -------
+    array-like
+        The array (not copied, not computed).
+    """
+    arr = frames.data if hasattr(frames, "dims") and hasattr(frames, "data") else frames
+    if not hasattr(arr, "shape") or not hasattr(arr, "dtype"):
+        arr = np.asarray(arr)
+    if arr.ndim != 4 or arr.shape[-1] != 3 or arr.shape[0] < 1:
+        raise ValueError(
+            f"Invalid value for {name!r}: expected an array of shape (n_frames >= 1, height, "
+            f"width, 3) (RGB), got shape {tuple(arr.shape)!r}"
+        )
+    if arr.dtype != np.uint8:
+        raise TypeError(f"Invalid value for {name!r}: expected dtype uint8, got {arr.dtype}")
+    return arr
