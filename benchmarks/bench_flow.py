@@ -73,8 +73,8 @@ def main(argv=None):
     import torch
 
     from mmme_analysis.flow import compute_flow_features
+    from mmme_analysis.synth import synthetic_samples
     from mmme_analysis.training import TrainConfig, loso_validate
-    from mmme_analysis.training.synthetic import synthetic_samples
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}; OpenCV {cv2.__version__}, torch {torch.__version__}")

@@ -78,7 +78,7 @@ def write_biopac_mat(path, signals: dict, sfreq, trigger) -> Path:
     path : str | os.PathLike
         Output ``.mat`` file.
     signals : dict of str -> array (n_samples,)
-        SI signals as :func:`~mmme_analysis.synth.physio.simulate_peri` returns them:
+        SI signals as :func:`~mmme_analysis.synth.peri.simulate_peri` returns them:
         required ``ECG``, ``PPG``, ``RSP``, ``EMG`` (V), ``EDA`` (S), ``SKT`` (degC);
         optional ``EMG_B`` (V), ``SKT_B`` (degC) (zeros when absent: unplugged input)
         and ``ECG_rate`` (bpm; computed from ``ECG`` with NeuroKit2 when absent).

@@ -37,9 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import check_positive, check_rng, check_sfreq
-from .physio import (
-    PeriConfig, _check_config, _ecg, _emg, _events_poisson, _hr_model, _place_waves,
-)
+from .events import poisson_times
+from .peri_cardiac import simulate_ecg
+from .peri_emg import simulate_emg
+from .peri_heart import HeartConfig, heart_model
+from .peri_slow import RSPConfig
+from .waveforms import check_config, place_waves, spectral_noise
 
 __all__ = ["EEGConfig", "QUIKCAP64", "EXTRA_CHANNELS", "BANDS", "simulate_eeg"]
 
@@ -74,6 +77,7 @@ _BLINK_LEAK = {"FP1": 0.6, "FPZ": 0.65, "FP2": 0.6, "AF3": 0.35, "AF4": 0.35,
                "F7": 0.15, "F5": 0.15, "F3": 0.15, "F1": 0.15, "FZ": 0.15, "F2": 0.15,
                "F4": 0.15, "F6": 0.15, "F8": 0.15}
 _SACCADE_LEAK = {"F7": 0.3, "FT7": 0.25, "T7": 0.1, "F8": -0.3, "FT8": -0.25, "T8": -0.1}
+_UV = 1e-6  # volts per microvolt
 _CARDIAC_LEAK = {"M1": 0.01, "M2": -0.01, "TP7": 0.005, "TP8": -0.005}
 
 
@@ -138,26 +142,8 @@ class EEGConfig:
     ch_names: tuple = QUIKCAP64
 
 
-def _spectral_noise(n_ch, n, sfreq, rng, shape, *, block=8, out=None):
-    """(n_ch, n) Gaussian noise whose amplitude spectrum is ``shape(freqs)``, unit RMS."""
-    freqs = np.fft.rfftfreq(n, 1.0 / sfreq)
-    amp = shape(freqs).astype(np.float32)
-    amp[0] = 0.0
-    norm = 2.0 * np.sqrt(np.sum(amp.astype(np.float64) ** 2)) / n  # RMS of irfft output
-    if out is None:
-        out = np.empty((n_ch, n), dtype=np.float64)
-    for i0 in range(0, n_ch, block):
-        i1 = min(i0 + block, n_ch)
-        spec = np.empty((i1 - i0, freqs.size), dtype=np.complex64)
-        spec.real = rng.standard_normal((i1 - i0, freqs.size), dtype=np.float32)
-        spec.imag = rng.standard_normal((i1 - i0, freqs.size), dtype=np.float32)
-        spec *= amp
-        out[i0:i1] = np.fft.irfft(spec, n=n, axis=1) / (norm if norm > 0 else 1.0)
-    return out
-
-
 def _narrowband(n, sfreq, rng, freq, bandwidth=1.5):
-    return _spectral_noise(
+    return spectral_noise(
         1, n, sfreq, rng, lambda f: np.exp(-0.5 * ((f - freq) / bandwidth) ** 2)
     )[0]
 
@@ -180,6 +166,127 @@ def _segment_gain(n, sfreq, segments, category_factor, ramp):
             w[:nr], w[-nr:] = r, r[::-1]
         gain[i0:i1] += (np.sqrt(factor) - 1.0) * w
     return gain
+
+
+def _check_segments(segments) -> list:
+    segs = []
+    for seg in segments:
+        try:
+            t0, t1, cat = seg
+            segs.append((float(t0), float(t1), int(cat)))
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Invalid value for 'segments': expected (t0, t1, category) tuples, got {seg!r}"
+            ) from None
+    return segs
+
+
+def _check_ecg(ecg, n: int):
+    if ecg is None:
+        return None
+    ecg = np.asarray(ecg, dtype=float)
+    if ecg.shape != (n,):
+        raise ValueError(f"Invalid value for 'ecg': expected shape ({n},) (duration * sfreq), got {ecg.shape}")
+    return ecg
+
+
+def _pink_shape(exponent: float, nyq: float):
+    """Amplitude spectrum of 1/f^exponent power, flat below 0.5 Hz, cut at 0.95 Nyquist."""
+    def shape(f):
+        return np.where(f > 0, np.maximum(f, 0.5) ** (-exponent / 2.0), 0.0) * (f < 0.95 * nyq)
+    return shape
+
+
+def _add_leak(eeg, idx, source, weights, scale=1.0):
+    """Add ``weights[channel] * scale * source`` to the named channels present."""
+    for c, w in weights.items():
+        if c in idx:
+            eeg[idx[c]] += (w * scale) * source
+
+
+def _background(data, n_eeg, n, sfreq, rng, cfg, pink):
+    """1/f background into ``data[:n_eeg]`` (independent + shared part, V); returns the view."""
+    eeg = spectral_noise(n_eeg, n, sfreq, rng, pink, out=data[:n_eeg])
+    shared = spectral_noise(1, n, sfreq, rng, pink)[0]
+    eeg *= np.sqrt(1 - cfg.background_shared) * cfg.background_uv * _UV
+    eeg += (np.sqrt(cfg.background_shared) * cfg.background_uv * _UV) * shared
+    return eeg
+
+
+def _rhythms(eeg, idx, n, sfreq, rng, cfg, segs, null):
+    """Add the alpha/theta/beta sources with their planted gains; return the truth rows."""
+    effects: dict = {}
+    if not null:
+        for cat, band, factor in cfg.band_effects:
+            effects.setdefault(band, {})[int(cat)] = float(factor)
+    rows = []
+    for band, freq, amp_uv in (("alpha", cfg.alpha_freq, cfg.alpha_uv), ("theta", cfg.theta_freq, cfg.theta_uv),
+                               ("beta", cfg.beta_freq, cfg.beta_uv)):
+        src = _narrowband(n, sfreq, rng, freq) * (amp_uv * _UV)
+        src = src * _segment_gain(n, sfreq, segs, effects.get(band, {}), cfg.effect_ramp)
+        core, near = _TOPO[band]
+        chans = [c for c in core if c in idx]
+        _add_leak(eeg, idx, src, dict.fromkeys(chans, 1.0))
+        _add_leak(eeg, idx, src, dict.fromkeys(near, 0.5))
+        for cat, factor in sorted(effects.get(band, {}).items()):
+            rows.append((cat, band, *BANDS[band], factor, tuple(chans)))
+    return rows
+
+
+def _ocular(n, sfreq, duration, rng, cfg):
+    """Clean (heo, veo) in V and the blink and saccade times (s)."""
+    blinks = poisson_times(rng, cfg.blinks_per_min / 60.0, duration)
+    blink_amp = cfg.blink_uv * _UV * rng.uniform(0.7, 1.3, blinks.size)
+    veo = place_waves(n, sfreq, blinks + 0.1, blink_amp, 0.06)
+    saccades = poisson_times(rng, cfg.saccades_per_min / 60.0, duration)
+    steps = rng.standard_normal(saccades.size) * cfg.saccade_uv * _UV
+    gaze = np.zeros(n)
+    for s, dv in zip(saccades, steps):
+        gaze[int(s * sfreq):] += dv
+    # gaze drifts back towards centre (fixation on the screen): AC-like decay, tau 5 s
+    if gaze.size:
+        from scipy.signal import lfilter
+
+        alpha_hp = np.exp(-1.0 / (5.0 * sfreq))
+        gaze = lfilter([1.0, -1.0], [1.0, -alpha_hp], gaze)
+        k = max(int(0.015 * sfreq), 1)
+        gaze = np.convolve(gaze, np.ones(k) / k, mode="same")
+    return gaze, veo, blinks, saccades
+
+
+def _heart(ecg, duration, sfreq, rng, t):
+    """The ECG (given, or simulated without planted responses) and the EKG channel (V)."""
+    if ecg is None:
+        heart = heart_model(duration, rng, HeartConfig(), resp_freq=RSPConfig().resp_freq, null=True)
+        ecg = simulate_ecg(heart.rpeaks, duration, sfreq, rng=rng,
+                           resp_phase=np.interp(t, heart.time, heart.resp_phase))
+    return ecg, ecg + rng.standard_normal(t.size) * 2 * _UV
+
+
+def _add_mains(data, t, rng, cfg):
+    """Mains interference of random amplitude and phase on every channel (in place)."""
+    amps = cfg.line_uv * _UV * rng.uniform(0.5, 1.5, data.shape[0])
+    phases = rng.uniform(0, 2 * np.pi, data.shape[0])
+    line = np.sin(2 * np.pi * cfg.line_freq * t)
+    line_q = np.cos(2 * np.pi * cfg.line_freq * t)
+    for i in range(data.shape[0]):  # row by row: no (n_channels, n) temporaries
+        data[i] += amps[i] * np.cos(phases[i]) * line
+        data[i] += amps[i] * np.sin(phases[i]) * line_q
+
+
+def _eeg_truth(band_rows, segs, blinks, saccades, null, cfg):
+    cols = ("category", "band", "fmin", "fmax", "power_factor", "channels")
+    return {
+        "band_effects": [
+            dict(zip(cols, (c, b, lo, hi, f, list(ch))))
+            for c, b, lo, hi, f, ch in sorted(band_rows, key=lambda r: r[0])
+        ],
+        "segments": segs,
+        "blinks": blinks,
+        "saccades": saccades,
+        "null": bool(null),
+        "config": cfg,
+    }
 
 
 def simulate_eeg(
@@ -207,7 +314,7 @@ def simulate_eeg(
         Stimulus segments (s) and their category (1-8); see ``EEGConfig.band_effects``.
     ecg : numpy.ndarray | None
         ECG (V), shape (n_samples,), recorded on the EKG channel (e.g. the ``ECG`` of
-        :func:`~mmme_analysis.synth.physio.simulate_peri` at the same sfreq); ``None``
+        :func:`~mmme_analysis.synth.peri.simulate_peri` at the same sfreq); ``None``
         simulates one.
     null : bool
         If True, plant no category effect (same random draws otherwise).
@@ -232,135 +339,32 @@ def simulate_eeg(
     rng = check_rng(rng)
     sfreq = check_sfreq(sfreq)
     duration = check_positive("duration", duration)
-    cfg = _check_config(config, EEGConfig)
+    cfg = check_config(config, EEGConfig)
     n = int(round(duration * sfreq))
-    segs = []
-    for seg in segments:
-        try:
-            t0, t1, cat = seg
-            segs.append((float(t0), float(t1), int(cat)))
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"Invalid value for 'segments': expected (t0, t1, category) tuples, got {seg!r}"
-            ) from None
-    if ecg is not None:
-        ecg = np.asarray(ecg, dtype=float)
-        if ecg.shape != (n,):
-            raise ValueError(
-                f"Invalid value for 'ecg': expected shape ({n},) (duration * sfreq), got {ecg.shape}"
-            )
-    names = list(cfg.ch_names)
-    idx = {c: i for i, c in enumerate(names)}
-    n_eeg = len(names)
-    uv = 1e-6
-    nyq = sfreq / 2.0
-
-    # 1/f background: independent + shared part
-    def pink(f):
-        return np.where(f > 0, np.maximum(f, 0.5) ** (-cfg.aperiodic_exponent / 2.0), 0.0) * (f < 0.95 * nyq)
+    segs = _check_segments(segments)
+    ecg = _check_ecg(ecg, n)
+    idx = {c: i for i, c in enumerate(cfg.ch_names)}
+    n_eeg = len(idx)
+    t = np.arange(n) / sfreq
+    pink = _pink_shape(cfg.aperiodic_exponent, sfreq / 2.0)
 
     data = np.empty((n_eeg + len(EXTRA_CHANNELS), n))
-    eeg = _spectral_noise(n_eeg, n, sfreq, rng, pink, out=data[:n_eeg])  # a view of data
-    shared = _spectral_noise(1, n, sfreq, rng, pink)[0]
-    eeg *= np.sqrt(1 - cfg.background_shared) * cfg.background_uv * uv
-    eeg += (np.sqrt(cfg.background_shared) * cfg.background_uv * uv) * shared
-
-    # rhythmic sources with planted category effects
-    effects: dict = {}
-    if not null:
-        for cat, band, factor in cfg.band_effects:
-            effects.setdefault(band, {})[int(cat)] = float(factor)
-    band_rows = []
-    for band, freq, amp_uv in (
-        ("alpha", cfg.alpha_freq, cfg.alpha_uv),
-        ("theta", cfg.theta_freq, cfg.theta_uv),
-        ("beta", cfg.beta_freq, cfg.beta_uv),
-    ):
-        src = _narrowband(n, sfreq, rng, freq) * (amp_uv * uv)
-        gain = _segment_gain(n, sfreq, segs, effects.get(band, {}), cfg.effect_ramp)
-        src = src * gain
-        core, near = _TOPO[band]
-        chans = [c for c in core if c in idx]
-        for c in chans:
-            eeg[idx[c]] += src
-        for c in near:
-            if c in idx:
-                eeg[idx[c]] += 0.5 * src
-        for cat, factor in sorted(effects.get(band, {}).items()):
-            lo, hi = BANDS[band]
-            band_rows.append((cat, band, lo, hi, factor, tuple(chans)))
-
-    t = np.arange(n) / sfreq
-    # ocular artefacts
-    blinks = _events_poisson(rng, cfg.blinks_per_min, duration)
-    blink_amp = cfg.blink_uv * uv * rng.uniform(0.7, 1.3, blinks.size)
-    veo = _place_waves(n, sfreq, blinks + 0.1, blink_amp, 0.06)
-    saccades = _events_poisson(rng, cfg.saccades_per_min, duration)
-    steps = rng.standard_normal(saccades.size) * cfg.saccade_uv * uv
-    gaze = np.zeros(n)
-    for s, dv in zip(saccades, steps):
-        i0 = int(s * sfreq)
-        gaze[i0:] += dv
-    # gaze drifts back towards centre (fixation on the screen): AC-like decay, tau 5 s
-    if gaze.size:
-        from scipy.signal import lfilter
-
-        alpha_hp = np.exp(-1.0 / (5.0 * sfreq))
-        gaze = lfilter([1.0, -1.0], [1.0, -alpha_hp], gaze)
-        k = max(int(0.015 * sfreq), 1)
-        gaze = np.convolve(gaze, np.ones(k) / k, mode="same")
-    heo = gaze
-    for c, w in _BLINK_LEAK.items():
-        if c in idx:
-            eeg[idx[c]] += w * veo
-    for c, w in _SACCADE_LEAK.items():
-        if c in idx:
-            eeg[idx[c]] += w * heo
-    eog_noise = _spectral_noise(2, n, sfreq, rng, pink) * (cfg.eog_noise_uv * uv)
-    heo = heo + eog_noise[0]
-    veo = veo + eog_noise[1]
-
-    # heart
-    if ecg is None:
-        pcfg = PeriConfig()
-        _, _, resp_phase, rpeaks = _hr_model(
-            duration, rng, hr_mean=pcfg.hr_mean, hr_sd=pcfg.hr_sd, events=np.zeros(0),
-            response_bpm=0.0, response_delay=0.0, response_width=1.0, null=True,
-            rsa_bpm=pcfg.rsa_bpm, lf_bpm=pcfg.lf_bpm, resp_freq=pcfg.resp_freq,
-        )
-        ecg = _ecg(n, sfreq, rpeaks, pcfg, rng, np.interp(t, np.arange(resp_phase.size) / 1000.0, resp_phase))
-    ekg = ecg + rng.standard_normal(n) * 2 * uv
-    for c, w in _CARDIAC_LEAK.items():
-        if c in idx:
-            eeg[idx[c]] += w * ecg
-    emg, _ = _emg(n, sfreq, duration, PeriConfig(), rng)
-
-    for i, x in enumerate((heo, veo, ekg, emg)):
+    eeg = _background(data, n_eeg, n, sfreq, rng, cfg, pink)  # a view of data
+    band_rows = _rhythms(eeg, idx, n, sfreq, rng, cfg, segs, null)
+    heo, veo, blinks, saccades = _ocular(n, sfreq, duration, rng, cfg)
+    _add_leak(eeg, idx, veo, _BLINK_LEAK)
+    _add_leak(eeg, idx, heo, _SACCADE_LEAK)
+    eog_noise = spectral_noise(2, n, sfreq, rng, pink) * (cfg.eog_noise_uv * _UV)
+    ecg, ekg = _heart(ecg, duration, sfreq, rng, t)
+    _add_leak(eeg, idx, ecg, _CARDIAC_LEAK)
+    emg, _ = simulate_emg(duration, sfreq, rng=rng)
+    for i, x in enumerate((heo + eog_noise[0], veo + eog_noise[1], ekg, emg)):
         data[n_eeg + i] = x
-    # mains
-    if cfg.line_freq < nyq:
-        amps = cfg.line_uv * uv * rng.uniform(0.5, 1.5, data.shape[0])
-        phases = rng.uniform(0, 2 * np.pi, data.shape[0])
-        line = np.sin(2 * np.pi * cfg.line_freq * t)
-        line_q = np.cos(2 * np.pi * cfg.line_freq * t)
-        for i in range(data.shape[0]):  # row by row: no (n_channels, n) temporaries
-            data[i] += amps[i] * np.cos(phases[i]) * line
-            data[i] += amps[i] * np.sin(phases[i]) * line_q
+    if cfg.line_freq < sfreq / 2.0:
+        _add_mains(data, t, rng, cfg)
 
-    ch_names = names + [c for c, _ in EXTRA_CHANNELS]
+    ch_names = list(cfg.ch_names) + [c for c, _ in EXTRA_CHANNELS]
     ch_types = ["eeg"] * n_eeg + [k for _, k in EXTRA_CHANNELS]
     if not return_truth:
         return data, ch_names, ch_types
-    cols = ("category", "band", "fmin", "fmax", "power_factor", "channels")
-    truth = {
-        "band_effects": [
-            dict(zip(cols, (c, b, lo, hi, f, list(ch))))
-            for c, b, lo, hi, f, ch in sorted(band_rows, key=lambda r: r[0])
-        ],
-        "segments": segs,
-        "blinks": blinks,
-        "saccades": saccades,
-        "null": bool(null),
-        "config": cfg,
-    }
-    return data, ch_names, ch_types, truth
+    return data, ch_names, ch_types, _eeg_truth(band_rows, segs, blinks, saccades, null, cfg)

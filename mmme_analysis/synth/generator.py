@@ -31,11 +31,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .._validate import check_int, check_path, check_positive
-from ..io.labels import marker_category
+from ..vocab import marker_category
 from ..io.stamps import format_stamp
-from .eeg import EEGConfig
-from .face import FaceConfig
-from .physio import PeriConfig
+from .eeg import EEGConfig, simulate_eeg
+from .expressions import plan_expressions
+from .face_config import FaceConfig
+from .face_render import render_frames
+from .peri import PeriConfig, simulate_peri
 
 __all__ = ["SynthConfig", "synthesize", "CATEGORY_LABELS"]
 
@@ -78,8 +80,8 @@ class SynthConfig:
     uncoded_offset_fraction : float
         Fraction of expressions whose offset is not coded (OffsetTime == ApexTime).
     peri : PeriConfig
-        Peripheral signals: size (``response_bpm``), delay and width (s) of the planted
-        heart-rate acceleration at ME apexes, EDA responses, noise levels.
+        Peripheral signals: size (``peri.heart.response_bpm``), delay and width (s) of the
+        planted heart-rate acceleration at ME apexes, EDA responses, noise levels.
     eeg : EEGConfig
         EEG background, artefacts and the stimulus-category band-power changes.
     biopac_lead, drift_ppm_sd, jitter_s : float
@@ -135,59 +137,6 @@ def _fictitious_name(rng, used):
             return name
 
 
-def _au_stats():
-    path = Path(__file__).resolve().parents[1] / "data" / "au_combinations.json"
-    return json.loads(path.read_text())["counts"]
-
-
-def _draw_aus(rng, stats, label, kind, supported):
-    """Draw an AU combination for (label, kind) from the real sheet's statistics."""
-    table = stats.get(label, {}).get(kind) or stats.get(label, {}).get("micro") or {}
-    combos, weights = [], []
-    for combo, count in table.items():
-        aus = tuple(a for a in combo.split(",") if a)
-        if aus and all(a in supported for a in aus):
-            combos.append(aus)
-            weights.append(count)
-    if not combos:  # no coded combination of this label is renderable: any renderable AU
-        return (sorted(supported)[int(rng.integers(len(supported)))],)
-    w = np.asarray(weights, float)
-    return combos[int(rng.choice(len(combos), p=w / w.sum()))]
-
-
-def _place_events(rng, cfg, n_frames):
-    """Non-overlapping expression intervals (frames) with >= 1 s between them."""
-    fps = cfg.fps
-    n_me = int(rng.integers(cfg.mes_per_trial[0], cfg.mes_per_trial[1] + 1))
-    n_mae = int(rng.integers(cfg.maes_per_trial[0], cfg.maes_per_trial[1] + 1))
-    kinds = ["micro"] * n_me + ["macro"] * n_mae
-    rng.shuffle(kinds)
-    gap = int(round(1.0 * fps))
-    for _attempt in range(200):
-        lengths = [
-            int(round(rng.uniform(*(cfg.me_duration if k == "micro" else cfg.mae_duration)) * fps)) for k in kinds
-        ]
-        free = n_frames - 2 * int(0.5 * fps) - sum(lengths) - gap * max(len(kinds) - 1, 0)
-        if free >= 0:
-            break
-        kinds = kinds[:-1]  # too many for this trial length: drop one
-    else:  # pragma: no cover - guarded by SynthConfig.duration >= 2
-        raise RuntimeError("cannot place expressions")
-    cuts = np.sort(rng.integers(0, free + 1, size=len(kinds)))
-    events, start = [], int(0.5 * fps)
-    prev_cut = 0
-    for k, length, cut in zip(kinds, lengths, cuts):
-        start += int(cut - prev_cut)
-        prev_cut = cut
-        onset, offset = start, start + length
-        apex = onset + max(1, int(round(length * rng.uniform(0.3, 0.6))))
-        if k == "micro":  # onset-to-apex within 250 ms keeps the duration rule consistent
-            apex = min(apex, onset + int(0.25 * fps))
-        events.append({"kind": k, "onset_frame": onset, "apex_frame": apex, "offset_frame": offset})
-        start = offset + gap
-    return events
-
-
 def _trigger_train(n, onsets_samples, codes, sfreq):
     """Per-sample trigger codes: each marker held for a 20 ms DB25 pulse."""
     width = int(round(0.02 * sfreq))
@@ -197,132 +146,160 @@ def _trigger_train(n, onsets_samples, codes, sfreq):
     return trig
 
 
-def _write_subject(raw, cfg, s, name, date, stats, rng):
-    from ..io.biopac import write_biopac_mat
-    from ..io.eeg import write_eeg_session
-    from ..io.video import write_frames, write_video
-    from .eeg import simulate_eeg
-    from .face import AU_MOTIONS, render_frames
-    from .physio import simulate_peri
+@dataclass(frozen=True)
+class _Clocks:
+    """Device clocks of one session relative to the EEG (reference) clock."""
 
-    supported = set(AU_MOTIONS)
+    bio_rate: float
+    bio_offset: float
+    cam_rate: float
+    cam_offset: float
+
+    @classmethod
+    def draw(cls, rng, cfg, s):
+        bio_rate = 1.0 + rng.normal(0, cfg.drift_ppm_sd) * 1e-6
+        bio_start = -rng.uniform(0.5, max(cfg.biopac_lead, 0.5))  # EEG time at which BIOPAC starts
+        cam_rate = 1.0 + rng.normal(0, cfg.drift_ppm_sd) * 1e-6
+        cam_offset = 9 * 3600.0 + s * 5400.0 + rng.uniform(0, 60)  # camera clock (s since midnight) at EEG 0
+        return cls(bio_rate, -bio_rate * bio_start, cam_rate, cam_offset)
+
+    def to_bio(self, t_eeg):
+        return self.bio_offset + self.bio_rate * np.asarray(t_eeg, float)
+
+    def to_cam(self, t_eeg):
+        return self.cam_offset + self.cam_rate * np.asarray(t_eeg, float)
+
+    def truth(self):
+        return {"biopac": {"offset_s": self.bio_offset, "drift_ppm": (self.bio_rate - 1) * 1e6},
+                "camera": {"offset_s": self.cam_offset, "drift_ppm": (self.cam_rate - 1) * 1e6}}
+
+
+def _coding_row(ev, name, video_name, marker, cam_start, date, fps):
+    """One row of the coding sheet, as the real one is filled in."""
+    off_frame = ev["offset_frame"] if ev["offset_coded"] else ev["apex_frame"]
+    return {
+        "Subject": name,
+        "Filename": video_name,
+        "Marker": marker,
+        "OnsetTime": round(ev["onset_frame"] / fps, 6),
+        "ApexTime": round(ev["apex_frame"] / fps, 6),
+        "OffsetTime": round(off_frame / fps, 6),
+        "OnsetFrame": format_stamp(cam_start + ev["onset_frame"] / fps, parts=5),
+        "ApexFrame": format_stamp(cam_start + ev["apex_frame"] / fps, parts=5),
+        "OffsetFrame": format_stamp(cam_start + off_frame / fps, parts=5),
+        "Action Units": ", ".join(ev["aus"]),
+        "Estimated Emotion": ev["emotion_raw"],
+        "Macro/Micro": "Micro" if ev["kind"] == "micro" else "Macro",
+        "Date": f"{date:%Y}年{date:%m}月{date:%d}日-10时00分",
+        "dif": ev["apex_frame"] - ev["onset_frame"],
+    }
+
+
+def _video_name(marker, name, date):
+    cat = marker_category(marker)
+    index = sorted(m for m in range(101, 149) if marker_category(m) == cat).index(marker) + 1
+    return f"{CATEGORY_LABELS[cat]}_{index}_{marker}_{name}_{date:%Y%m%d}.avi"
+
+
+def _write_trial(sub_dir, cfg, name, date, marker, stim_on, clocks, rng):
+    """Plan, render and write one trial's video; return (coding rows, trial truth)."""
+    from ..io.video import write_frames, write_video
+
+    n_frames = int(round(cfg.duration * cfg.fps))
+    video_name = _video_name(marker, name, date)
+    cam_start = float(clocks.to_cam(stim_on) + rng.normal(0, cfg.jitter_s))
+    events = plan_expressions(rng, cfg, n_frames, CATEGORY_LABELS[marker_category(marker)])
+    for ev in events:  # true EEG time of the apex (camera frame time mapped back to the EEG clock)
+        ev["apex_eeg"] = float((cam_start + ev["apex"] - clocks.cam_offset) / clocks.cam_rate)
+    face_events = [{k: ev[k] for k in ("onset", "apex", "offset", "aus", "amplitude")} for ev in events]
+    frames, face_truth = render_frames(n_frames if cfg.write_video or cfg.write_frames else 2, cfg.fps,
+                                       face_events, rng=rng, config=cfg.face)
+    if cfg.write_video:
+        write_video(sub_dir / "video" / video_name, frames, cfg.fps)
+    if cfg.write_frames:
+        stamps = cam_start + np.arange(n_frames) / cfg.fps
+        write_frames(sub_dir / "frames" / str(marker), frames, stamps, date=date, marker=marker)
+    for ev, planted in zip(events, face_truth["events"]):  # keep the box, not the full pixel mask
+        ev["regions"] = {"regions": list(planted["regions"]), "box": [int(v) for v in planted["box"]]}
+    rows = [_coding_row(ev, name, video_name, marker, cam_start, date, cfg.fps) for ev in events]
+    truth = {
+        "marker": marker,
+        "category": marker_category(marker),
+        "video": video_name,
+        "stim_onset_eeg_s": float(stim_on),
+        "camera_start": cam_start,
+        "distractors": _jsonable(face_truth.get("distractors")),
+        "events": [_jsonable(ev) for ev in events],
+    }
+    return rows, truth
+
+
+def _write_peri(path, cfg, clocks, session_len, me_apex_eeg, marks, rng):
+    """Simulate and write the BIOPAC export; return (signals Dataset, truth)."""
+    from ..io.biopac import write_biopac_mat
+
+    bio_len = float(clocks.to_bio(session_len) + 1.0)
+    peri, truth = simulate_peri(bio_len, cfg.peri_sfreq, rng=rng, me_apexes=clocks.to_bio(me_apex_eeg),
+                                null=cfg.null, config=cfg.peri)
+    mk_times, mk_codes = marks
+    jitter = rng.normal(0, cfg.jitter_s, mk_times.size)
+    bio_on = np.round((clocks.to_bio(mk_times) + jitter) * cfg.peri_sfreq).astype(int)
+    signals = {k: peri[k].values for k in peri.data_vars}
+    write_biopac_mat(path, signals, cfg.peri_sfreq, _trigger_train(peri.sizes["time"], bio_on, mk_codes,
+                                                                   cfg.peri_sfreq))
+    return peri, truth
+
+
+def _write_eeg(path, cfg, clocks, session_len, segments, peri, marks, rng):
+    """Simulate and write the EEG session (its EKG is the BIOPAC ECG on the EEG clock)."""
+    from ..io.eeg import write_eeg_session
+
+    n_eeg = int(round(session_len * cfg.eeg_sfreq))
+    t_eeg = np.arange(n_eeg) / cfg.eeg_sfreq
+    ecg = peri["ECG"].values
+    ecg_on_eeg = np.interp(clocks.to_bio(t_eeg) * cfg.peri_sfreq, np.arange(ecg.size), ecg)
+    data, ch_names, ch_types, truth = simulate_eeg(
+        session_len, cfg.eeg_sfreq, rng=rng, segments=segments, ecg=ecg_on_eeg, null=cfg.null, config=cfg.eeg,
+        return_truth=True,
+    )
+    mk_times, mk_codes = marks
+    eeg_on = np.round(mk_times * cfg.eeg_sfreq).astype(int)
+    write_eeg_session(path, data, cfg.eeg_sfreq, ch_names, ch_types,
+                      _trigger_train(n_eeg, eeg_on, mk_codes, cfg.eeg_sfreq))
+    return eeg_on / cfg.eeg_sfreq, truth
+
+
+def _write_subject(raw, cfg, s, name, date, rng):
+    """Write one participant's session (EEG, PERI, videos); return (coding rows, truth)."""
     sub_dir = raw / name
     for d in ("EEG", "PERI", "video"):
         (sub_dir / d).mkdir(parents=True, exist_ok=True)
-
-    # --- trials and clocks ----------------------------------------------------------------
     usable = [m for m in range(101, 149) if marker_category(m) != 6]
     markers = sorted(int(m) for m in rng.choice(usable, size=cfg.n_trials, replace=False))
     stim_on = np.array([cfg.lead_in + i * (cfg.duration + cfg.rest) for i in range(cfg.n_trials)])
     session_len = cfg.lead_in + cfg.n_trials * (cfg.duration + cfg.rest) + 1.0
-    bio_rate = 1.0 + rng.normal(0, cfg.drift_ppm_sd) * 1e-6
-    bio_start = -rng.uniform(0.5, max(cfg.biopac_lead, 0.5))  # EEG time at which BIOPAC starts
-    cam_rate = 1.0 + rng.normal(0, cfg.drift_ppm_sd) * 1e-6
-    cam_offset = 9 * 3600.0 + s * 5400.0 + rng.uniform(0, 60)  # camera clock (s since midnight) at EEG 0
-    clocks = {
-        "biopac": {"offset_s": -bio_rate * bio_start, "drift_ppm": (bio_rate - 1) * 1e6},
-        "camera": {"offset_s": cam_offset, "drift_ppm": (cam_rate - 1) * 1e6},
-    }
+    clocks = _Clocks.draw(rng, cfg, s)
 
-    def to_bio(t_eeg):
-        return clocks["biopac"]["offset_s"] + bio_rate * np.asarray(t_eeg, float)
+    rows, trials_truth = [], []
+    for marker, t_on in zip(markers, stim_on):
+        trial_rows, trial_truth = _write_trial(sub_dir, cfg, name, date, marker, t_on, clocks, rng)
+        rows += trial_rows
+        trials_truth.append(trial_truth)
+    me_apex_eeg = [ev["apex_eeg"] for tr in trials_truth for ev in tr["events"] if ev["kind"] == "micro"]
 
-    def to_cam(t_eeg):
-        return cam_offset + cam_rate * np.asarray(t_eeg, float)
-
-    # --- video and annotations ----------------------------------------------------------------
-    n_frames = int(round(cfg.duration * cfg.fps))
-    rows, trials_truth, me_apex_eeg = [], [], []
-    for i, marker in enumerate(markers):
-        cat = marker_category(marker)
-        label = CATEGORY_LABELS[cat]
-        index = sorted(m for m in range(101, 149) if marker_category(m) == cat).index(marker) + 1
-        video_name = f"{label}_{index}_{marker}_{name}_{date:%Y%m%d}.avi"
-        cam_start = float(to_cam(stim_on[i]) + rng.normal(0, cfg.jitter_s))
-        events = _place_events(rng, cfg, n_frames)
-        face_events = []
-        for ev in events:
-            ev["aus"] = _draw_aus(rng, stats, label, ev["kind"], supported)
-            amp = cfg.me_amplitude if ev["kind"] == "micro" else cfg.mae_amplitude
-            ev["amplitude"] = float(rng.uniform(*amp))
-            ev["offset_coded"] = bool(rng.random() >= cfg.uncoded_offset_fraction)
-            ev["emotion_raw"] = label
-            for k in ("onset", "apex", "offset"):
-                ev[k] = ev[f"{k}_frame"] / cfg.fps
-            face_events.append({k: ev[k] for k in ("onset", "apex", "offset", "aus", "amplitude")})
-            # true EEG time of the apex (camera frame time mapped back to the EEG clock)
-            ev["apex_eeg"] = float((cam_start + ev["apex"] - cam_offset) / cam_rate)
-            if ev["kind"] == "micro":
-                me_apex_eeg.append(ev["apex_eeg"])
-        frames, face_truth = render_frames(n_frames if cfg.write_video or cfg.write_frames else 2, cfg.fps,
-                                           face_events, rng=rng, config=cfg.face)
-        if cfg.write_video:
-            write_video(sub_dir / "video" / video_name, frames, cfg.fps)
-        if cfg.write_frames:
-            stamps = cam_start + np.arange(n_frames) / cfg.fps
-            write_frames(sub_dir / "frames" / str(marker), frames, stamps, date=date, marker=marker)
-        for j, ev in enumerate(events):
-            planted = face_truth["events"][j]  # the face truth also holds a full pixel mask: keep its box
-            ev["regions"] = {"regions": list(planted["regions"]), "box": [int(v) for v in planted["box"]]}
-            off_frame = ev["offset_frame"] if ev["offset_coded"] else ev["apex_frame"]
-            rows.append({
-                "Subject": name,
-                "Filename": video_name,
-                "Marker": marker,
-                "OnsetTime": round(ev["onset_frame"] / cfg.fps, 6),
-                "ApexTime": round(ev["apex_frame"] / cfg.fps, 6),
-                "OffsetTime": round(off_frame / cfg.fps, 6),
-                "OnsetFrame": format_stamp(cam_start + ev["onset_frame"] / cfg.fps, parts=5),
-                "ApexFrame": format_stamp(cam_start + ev["apex_frame"] / cfg.fps, parts=5),
-                "OffsetFrame": format_stamp(cam_start + off_frame / cfg.fps, parts=5),
-                "Action Units": ", ".join(ev["aus"]),
-                "Estimated Emotion": label,
-                "Macro/Micro": "Micro" if ev["kind"] == "micro" else "Macro",
-                "Date": f"{date:%Y}年{date:%m}月{date:%d}日-10时00分",
-                "dif": ev["apex_frame"] - ev["onset_frame"],
-            })
-        trials_truth.append({
-            "marker": marker,
-            "category": cat,
-            "video": video_name,
-            "stim_onset_eeg_s": float(stim_on[i]),
-            "camera_start": cam_start,
-            "distractors": _jsonable(face_truth.get("distractors")),
-            "events": [_jsonable(ev) for ev in events],
-        })
-
-    # --- peripheral signals (BIOPAC clock) -------------------------------------------------------
-    bio_len = float(to_bio(session_len) + 1.0)
-    peri, peri_truth = simulate_peri(
-        bio_len, cfg.peri_sfreq, rng=rng, me_apexes=to_bio(me_apex_eeg), null=cfg.null,
-        config=cfg.peri,
-    )
-    n_bio = int(round(bio_len * cfg.peri_sfreq))
     mk_times = np.concatenate([stim_on, stim_on + cfg.duration])
     mk_codes = np.concatenate([markers, np.full(len(markers), 100)])
     order = np.argsort(mk_times)
-    mk_times, mk_codes = mk_times[order], mk_codes[order]
-    bio_on = np.round((to_bio(mk_times) + rng.normal(0, cfg.jitter_s, mk_times.size)) * cfg.peri_sfreq).astype(int)
-    write_biopac_mat(sub_dir / "PERI" / f"{name}.mat", peri, cfg.peri_sfreq,
-                     _trigger_train(n_bio, bio_on, mk_codes, cfg.peri_sfreq))
-
-    # --- EEG (reference clock) ---------------------------------------------------------------------
-    n_eeg = int(round(session_len * cfg.eeg_sfreq))
-    t_eeg = np.arange(n_eeg) / cfg.eeg_sfreq
-    ecg_on_eeg = np.interp(to_bio(t_eeg) * cfg.peri_sfreq, np.arange(len(peri["ECG"])), peri["ECG"])
+    marks = (mk_times[order], mk_codes[order])
+    peri, peri_truth = _write_peri(sub_dir / "PERI" / f"{name}.mat", cfg, clocks, session_len, me_apex_eeg,
+                                   marks, rng)
     segments = [(float(t), float(t + cfg.duration), marker_category(m)) for t, m in zip(stim_on, markers)]
-    data, ch_names, ch_types, eeg_truth = simulate_eeg(
-        session_len, cfg.eeg_sfreq, rng=rng, segments=segments, ecg=ecg_on_eeg, null=cfg.null, config=cfg.eeg,
-        return_truth=True,
-    )
-    eeg_on = np.round(mk_times * cfg.eeg_sfreq).astype(int)
-    write_eeg_session(sub_dir / "EEG" / "Acquisition 01.vhdr", data, cfg.eeg_sfreq, ch_names, ch_types,
-                      _trigger_train(n_eeg, eeg_on, mk_codes, cfg.eeg_sfreq))
-
+    eeg_marks, eeg_truth = _write_eeg(sub_dir / "EEG" / "Acquisition 01.vhdr", cfg, clocks, session_len,
+                                      segments, peri, marks, rng)
     truth = {
         "name": name,
-        "clocks": clocks,
-        "markers_eeg": [{"marker": int(c), "time": float(t)} for c, t in zip(mk_codes, eeg_on / cfg.eeg_sfreq)],
+        "clocks": clocks.truth(),
+        "markers_eeg": [{"marker": int(c), "time": float(t)} for c, t in zip(marks[1], eeg_marks)],
         "trials": trials_truth,
         "me_apexes_eeg_s": [float(x) for x in me_apex_eeg],
         "peri": _jsonable({k: v for k, v in peri_truth.items() if np.ndim(v) == 0}),
@@ -380,13 +357,12 @@ def synthesize(out_dir, config: SynthConfig | None = None, *, overwrite: bool = 
         master = np.random.default_rng(cfg.seed)
         used = set()
         names = [_fictitious_name(master, used) for _ in range(cfg.n_subjects)]
-        stats = _au_stats()
         rows, truth = [], {"config": _jsonable(cfg), "null": cfg.null, "subjects": {}}
         it = tqdm(list(enumerate(names)), desc="synth", unit="subject", disable=not progress)
         for s, name in it:
             rng = np.random.default_rng([cfg.seed, s + 1])
             date = pd.Timestamp(2023, 7, 10) + pd.Timedelta(days=s)
-            sub_rows, sub_truth = _write_subject(tmp, cfg, s, name, date, stats, rng)
+            sub_rows, sub_truth = _write_subject(tmp, cfg, s, name, date, rng)
             rows += sub_rows
             truth["subjects"][name] = sub_truth
         # pseudonyms as the coding-file reader assigns them (sorted real names)

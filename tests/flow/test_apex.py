@@ -3,7 +3,7 @@ import pytest
 import xarray as xr
 
 from mmme_analysis.flow import APEX_METHODS, estimate_apex, select_frames
-from mmme_analysis.synth.face import FaceConfig, render_frames
+from mmme_analysis.synth import FaceConfig, render_frames
 from mmme_analysis.video import frame_index
 
 FPS = 150.0

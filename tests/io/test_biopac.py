@@ -16,7 +16,7 @@ from mmme_analysis.io.biopac import (
     read_biopac,
     write_biopac_mat,
 )
-from mmme_analysis.synth.physio import PERI_UNITS, simulate_peri
+from mmme_analysis.synth import PERI_UNITS, simulate_peri
 
 SFREQ = 1000.0
 N = 20000

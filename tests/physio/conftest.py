@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from mmme_analysis.synth.physio import PERI_UNITS, simulate_peri
+from mmme_analysis.synth import PERI_UNITS, simulate_peri
 
 SFREQ = 250.0
 DURATION = 40.0

@@ -6,7 +6,7 @@ import mne
 import numpy as np
 import pytest
 
-from mmme_analysis.synth.eeg import BANDS, QUIKCAP64, EEGConfig, simulate_eeg
+from mmme_analysis.synth import BANDS, QUIKCAP64, EEGConfig, simulate_eeg
 
 SFREQ = 500.0
 # calm (no effect) around fear (alpha x0.4), disgust (theta x2), anger (beta x2)
@@ -58,7 +58,7 @@ def test_alpha_is_posterior_and_line_noise_present(planted):
     post = _band_power(planted, ["O1", "OZ", "O2"], "alpha", 0, 30)
     front = _band_power(planted, ["FP1", "F7", "FT8"], "alpha", 0, 30)
     assert post > 5 * front
-    data, names = planted[0], planted[1]
+    data = planted[0]
     psd, f = mne.time_frequency.psd_array_welch(data[:64], SFREQ, n_fft=1000, verbose=False)
     psd = psd.mean(axis=0)
     near = (f > 45) & (f < 55) & (np.abs(f - 50) > 1)

@@ -6,13 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from mmme_analysis.synth.face import (
+from mmme_analysis.synth import (
     AU_MOTIONS,
     REGIONS,
     FaceConfig,
     au_displacement,
     expression_profile,
     face_template,
+    poisson_times,
     render_frames,
     render_sample,
 )
@@ -166,6 +167,22 @@ def test_distractors_blinks_in_eyes_and_small_head_shifts():
     for a, b in zip(shifts[:-1], shifts[1:]):
         assert b["onset"] >= a["offset"]
     assert (frames[-1] != frames[0]).any(-1).mean() > 0.3  # a global motion
+
+
+def test_distractor_times_are_the_shared_poisson_process():
+    cfg = replace(QUIET, blink_rate=1.0)
+    n = 60 * int(FPS)
+    _, truth = render_frames(n, FPS, [], rng=np.random.default_rng(8), config=cfg)
+    onsets = [b["onset"] for b in truth["distractors"]["blinks"]]
+    np.testing.assert_array_equal(onsets, poisson_times(np.random.default_rng(8), 1.0, n / FPS))
+    assert 40 <= len(onsets) <= 80  # 60 expected (Poisson sd 7.7)
+
+
+def test_modules_hold_one_job_each():
+    from mmme_analysis.synth import face_config, face_fields, face_geometry, face_render
+
+    assert face_geometry.AU_MOTIONS is AU_MOTIONS and face_config.FaceConfig is FaceConfig
+    assert face_fields.au_displacement is au_displacement and face_render.render_frames is render_frames
 
 
 def test_render_is_reproducible_and_fast():

@@ -10,8 +10,13 @@ import mmme_analysis as mm
 pytestmark = pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")
 
 
+def _trial_id(sub, marker):
+    """Trial id of the dataset API (``"sub-01_101"``)."""
+    return f"{sub['subject']}_{marker}"
+
+
 def _events(truth):
-    for name, sub in truth["subjects"].items():
+    for sub in truth["subjects"].values():
         for tr in sub["trials"]:
             for ev in tr["events"]:
                 yield sub, tr, ev
@@ -55,9 +60,9 @@ def test_planted_annotations_come_back_exactly(synth_raw, synth_store, truth, so
 def test_device_clocks_recovered(synth_raw, truth):
     ds = mm.open_dataset(synth_raw)
     for sub in truth["subjects"].values():
-        fits = ds.alignment(sub["subject"], sub["trials"][0]["marker"])
+        fits = ds.alignment(_trial_id(sub, sub["trials"][0]["marker"]))
         for dev in ("biopac", "camera"):
-            got, want = fits[dev], sub["clocks"][dev]
+            got, want = fits[dev].summary(), sub["clocks"][dev]
             assert abs(got["offset_s"] - want["offset_s"]) < 1e-3, (dev, got["offset_s"], want["offset_s"])
             assert abs(got["drift_ppm"] - want["drift_ppm"]) < 5, (dev, got["drift_ppm"], want["drift_ppm"])
             assert got["max_abs_residual_s"] < 2e-3
@@ -68,7 +73,7 @@ def test_events_on_the_trial_axis(synth_store, truth):
     ds = mm.open_dataset(synth_store)
     for sub in truth["subjects"].values():
         for tr in sub["trials"]:
-            ev = ds.trial(sub["subject"], tr["marker"])["events"].to_dataset()
+            ev = ds.trial(_trial_id(sub, tr["marker"]))["events"].to_dataset()
             want = sorted(e["apex_eeg"] - tr["stim_onset_eeg_s"] for e in tr["events"])
             np.testing.assert_allclose(np.sort(ev["apex"].values), want, atol=1e-3)
 
@@ -88,8 +93,8 @@ def test_apex_differs_from_onset_only_inside_planted_region(synth_store, truth):
     for sub, tr, ev in _events(truth):
         if not _distractor_free(tr, ev):
             continue
-        onset = ds.frame(sub["subject"], tr["marker"], ev["onset_frame"]).astype(float)
-        apex = ds.frame(sub["subject"], tr["marker"], ev["apex_frame"]).astype(float)
+        onset = ds.frame(_trial_id(sub, tr["marker"]), ev["onset_frame"]).astype(float)
+        apex = ds.frame(_trial_id(sub, tr["marker"]), ev["apex_frame"]).astype(float)
         diff = np.abs(cv2.GaussianBlur((apex - onset).mean(axis=2), (0, 0), 2.0))  # blur the signed noise away
         y0, y1, x0, x1 = ev["regions"]["box"]
         inside = np.zeros(diff.shape, bool)
@@ -100,8 +105,20 @@ def test_apex_differs_from_onset_only_inside_planted_region(synth_store, truth):
     assert checked >= 3
 
 
+def test_peri_export_carries_the_simulated_signals(synth_raw, truth):
+    from mmme_analysis.io.biopac import read_biopac
+    from mmme_analysis.synth import PERI_UNITS
+
+    for sub in truth["subjects"].values():
+        bio = read_biopac(synth_raw / sub["name"] / "PERI" / f"{sub['name']}.mat")
+        for var, units in PERI_UNITS.items():
+            assert bio[var].attrs["units"] == units, var
+        assert 0.5e-3 < float(bio["ECG"].max()) < 2e-3  # ~1 mV R waves, in volts
+        assert sub["peri"]["config"]["heart"]["response_bpm"] > 0  # the planted HR response is recorded
+
+
 def test_raw_folder_untouched(synth_raw, tmp_path):
-    from mmme_analysis.store import convert
+    from mmme_analysis.convert import convert
     from tests.conftest import tree_digest
 
     before = tree_digest(synth_raw)
@@ -125,11 +142,14 @@ def test_ximea_frames_drive_the_camera_clock(tmp_path):
     assert len(names) == 300 and names[0].endswith(f"-{sub['trials'][0]['marker']}.tif")
     (raw / "coding_file.xlsx").unlink()  # no coding stamps: only the frame names can time the camera
     ds = mm.open_dataset(raw)
-    ses = ds.session(sub["subject"])
-    assert sorted(ses.frame_dirs) == sorted(t["marker"] for t in sub["trials"])
+    trials = ds.trials[ds.trials["subject"] == sub["subject"]]
+    assert sorted(trials["marker"]) == sorted(t["marker"] for t in sub["trials"]) and trials["has_video"].all()
+    fit = ds.alignment(_trial_id(sub, sub["trials"][0]["marker"]))["camera"]
+    assert sorted(fit.markers) == sorted(t["marker"] for t in sub["trials"])  # every frame folder timed
+    # camera time of each marker = fit + residual: the first frame's stamp, read from its file name
+    starts = dict(zip(fit.markers, fit.to_device(fit.ref_times) + np.asarray(fit.residuals_s)))
     for t in sub["trials"]:
-        assert abs(ses.camera_starts[t["marker"]] - t["camera_start"]) < 2e-6  # names keep microseconds
-    fit = ses.fits["camera"]
+        assert abs(starts[t["marker"]] - t["camera_start"]) < 2e-6  # names keep microseconds
     assert abs(fit.offset_s - sub["clocks"]["camera"]["offset_s"]) < 1e-3
-    tree = ds.trial(sub["subject"], sub["trials"][0]["marker"])
+    tree = ds.trial(_trial_id(sub, sub["trials"][0]["marker"]))
     np.testing.assert_allclose(tree["video"].to_dataset()["time"].values[:3], np.arange(3) / 150, atol=1e-3)

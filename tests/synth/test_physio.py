@@ -1,10 +1,18 @@
-"""Tests of the synthetic peripheral physiology (mmme_analysis.synth.physio)."""
+"""Tests of the synthetic peripheral physiology (mmme_analysis.synth peri_* modules)."""
 import dataclasses
 
 import numpy as np
 import pytest
+import xarray as xr
 
-from mmme_analysis.synth.physio import PERI_UNITS, PeriConfig, simulate_peri, simulate_rr
+from mmme_analysis.synth import (
+    PERI_UNITS,
+    HeartConfig,
+    PeriConfig,
+    SKTConfig,
+    simulate_peri,
+    simulate_rr,
+)
 
 SFREQ = 1000.0
 APEXES = np.arange(10.0, 110.0, 12.5)  # 8 ME apexes in a 120 s session
@@ -88,10 +96,15 @@ def test_response_size_is_a_knob():
 
 def test_signals_shapes_units_and_ranges(peri):
     signals, truth = peri
-    assert set(signals) == set(PERI_UNITS)
-    for key, x in signals.items():
-        assert x.shape == (120000,), key
-        assert np.all(np.isfinite(x)), key
+    assert isinstance(signals, xr.Dataset)
+    assert set(signals.data_vars) == set(PERI_UNITS)
+    np.testing.assert_allclose(signals["time"].values, np.arange(120000) / SFREQ)
+    assert signals["time"].attrs["units"] == "s" and signals.attrs["sfreq"] == SFREQ
+    for key, x in signals.data_vars.items():
+        assert x.dims == ("time",) and x.shape == (120000,), key
+        assert x.attrs["units"] == PERI_UNITS[key], key
+        assert np.all(np.isfinite(x.values)), key
+    signals = {k: v.values for k, v in signals.data_vars.items()}
     assert 0.5e-3 < signals["ECG"].max() < 2e-3  # ~1 mV R waves, in volts
     assert 1e-7 < signals["EDA"].min() and signals["EDA"].max() < 1e-4  # siemens
     for k in ("SKT", "SKT_B"):
@@ -105,7 +118,7 @@ def test_signals_shapes_units_and_ranges(peri):
 def test_neurokit_finds_the_planted_rpeaks(peri):
     nk = pytest.importorskip("neurokit2")
     signals, truth = peri
-    _, info = nk.ecg_peaks(signals["ECG"], sampling_rate=int(SFREQ))
+    _, info = nk.ecg_peaks(signals["ECG"].values, sampling_rate=int(SFREQ))
     found = np.asarray(info["ECG_R_Peaks"]) / SFREQ
     assert found.size == truth["rpeaks"].size
     assert np.abs(found - truth["rpeaks"]).max() < 0.005
@@ -113,14 +126,14 @@ def test_neurokit_finds_the_planted_rpeaks(peri):
 
 def test_ppg_pulse_follows_each_beat(peri):
     signals, truth = peri
-    ppg = signals["PPG"]
+    ppg = signals["PPG"].values
     lags = []
     for r in truth["rpeaks"][1:-2]:
         i0 = int(r * SFREQ)
         lags.append(np.argmax(ppg[i0 : i0 + 500]) / SFREQ)
     lags = np.array(lags)
-    assert np.median(lags) == pytest.approx(truth["config"].ptt, abs=0.03)
-    np.testing.assert_allclose(truth["ppg_peaks"], truth["rpeaks"] + truth["config"].ptt)
+    assert np.median(lags) == pytest.approx(truth["config"].ppg.ptt, abs=0.03)
+    np.testing.assert_allclose(truth["ppg_peaks"], truth["rpeaks"] + truth["config"].ppg.ptt)
 
 
 def test_ecg_rate_matches_rr(peri):
@@ -128,7 +141,7 @@ def test_ecg_rate_matches_rr(peri):
     rp = truth["rpeaks"]
     mid = ((rp[1:-1] + rp[2:]) / 2 * SFREQ).astype(int)
     # held from each beat: the interval that ends at that beat
-    np.testing.assert_allclose(signals["ECG_rate"][mid], 60.0 / np.diff(rp)[:-1], rtol=1e-9)
+    np.testing.assert_allclose(signals["ECG_rate"].values[mid], 60.0 / np.diff(rp)[:-1], rtol=1e-9)
 
 
 def test_scr_follow_mes_and_vanish_when_null(peri, peri_null):
@@ -138,7 +151,7 @@ def test_scr_follow_mes_and_vanish_when_null(peri, peri_null):
     assert onsets.size == APEXES.size
     lat = onsets - np.sort(APEXES)
     assert np.all((lat >= 1.0) & (lat <= 3.0))
-    diff = sig["EDA"] - sig0["EDA"]  # same draws: only the ME-locked SCRs differ
+    diff = sig["EDA"].values - sig0["EDA"].values  # same draws: only the ME-locked SCRs differ
     assert np.all(diff >= -1e-15)
     for onset, amp in zip(onsets, truth["scr_amplitudes"]):
         i = int(onset * SFREQ)
@@ -147,17 +160,20 @@ def test_scr_follow_mes_and_vanish_when_null(peri, peri_null):
         # ... after it a rise by the planted amplitude
         assert diff[i : i + 6000].max() - diff[i] > 0.85 * amp
     # other signals are identical apart from the HR response
-    np.testing.assert_array_equal(sig["SKT"], sig0["SKT"])
+    np.testing.assert_array_equal(sig["SKT"].values, sig0["SKT"].values)
 
 
 def test_config_is_frozen_and_used():
-    cfg = PeriConfig(hr_mean=90.0, skt_mean=33.5)
+    cfg = PeriConfig(heart=HeartConfig(hr_mean=90.0), skt=SKTConfig(mean=33.5))
     with pytest.raises(dataclasses.FrozenInstanceError):
-        cfg.hr_mean = 60.0  # type: ignore[misc]
+        cfg.heart = HeartConfig()  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.heart.hr_mean = 60.0  # type: ignore[misc]
     s, t = simulate_peri(30.0, 250.0, rng=np.random.default_rng(0), config=cfg)
     assert s["ECG"].shape == (7500,)
     assert 60.0 / np.diff(t["rpeaks"]).mean() == pytest.approx(90.0, abs=5.0)
-    assert s["SKT"].mean() == pytest.approx(33.5, abs=0.4)
+    assert float(s["SKT"].mean()) == pytest.approx(33.5, abs=0.4)
+    assert t["config"] is cfg
 
 
 @pytest.mark.parametrize(

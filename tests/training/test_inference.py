@@ -4,7 +4,7 @@ import torch
 
 from mmme_analysis.flow import sample_features
 from mmme_analysis.models import STSTNet
-from mmme_analysis.synth.face import FaceConfig, render_frames
+from mmme_analysis.synth import FaceConfig, render_frames
 from mmme_analysis.training import infer_clip
 
 FPS = 150.0

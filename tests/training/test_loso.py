@@ -7,9 +7,16 @@ import torch
 
 from mmme_analysis.flow import compute_flow_features
 from mmme_analysis.models import STSTNet
-from mmme_analysis.training import (TrainConfig, loso_validate, megc_metrics, resolve_device,
-                                    results_table, train_model)
-from mmme_analysis.training.synthetic import synthetic_samples
+from mmme_analysis.synth import synthetic_samples
+from mmme_analysis.training import (
+    TrainConfig,
+    class_weights,
+    loso_validate,
+    megc_metrics,
+    resolve_device,
+    results_table,
+    train_model,
+)
 
 FAST = TrainConfig(epochs=8, lr=5e-3, batch_size=32, seed=0, num_threads=1)
 
@@ -74,11 +81,11 @@ def test_train_model_returns_eval_model(features):
 
 
 def test_balanced_class_weights():
-    from mmme_analysis.training.loso import _class_weights
-
-    w = _class_weights(np.array([0, 0, 1]), 3, "balanced")
+    w = class_weights(np.array([0, 0, 1]), 3, "balanced")
     np.testing.assert_allclose(w.numpy(), [3 / (3 * 2), 3 / (3 * 1), 0.0])  # absent class: 0
-    assert _class_weights(np.array([0, 1]), 2, "none") is None
+    assert class_weights(np.array([0, 1]), 2, "none") is None
+    with pytest.raises(ValueError, match="'mode'"):
+        class_weights(np.array([0, 1]), 2, "auto")
 
 
 def test_device_and_config():

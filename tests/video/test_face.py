@@ -7,7 +7,7 @@ from skimage.data import astronaut
 from mmme_analysis import MMMEWarning
 from mmme_analysis.video import REGIONS, Face, available_face_methods, face_crop, face_detect, face_regions
 
-# the astronaut's face, hair fringe to chin and cheek to cheek (see synth/face.py FACE_CROP)
+# the astronaut's face, hair fringe to chin and cheek to cheek (see synth/face_geometry.py FACE_CROP)
 TRUE_FACE = (58, 199, 163, 283)
 
 

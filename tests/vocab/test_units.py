@@ -1,10 +1,10 @@
-"""Tests of the SI units, the blank-cell test and the io.labels re-export shim."""
+"""Tests of the SI units and the blank-cell test."""
 import numpy as np
 import pandas as pd
 import pytest
 
 import mmme_analysis.vocab as vocab
-from mmme_analysis.io import biopac, labels
+from mmme_analysis.io import biopac
 from mmme_analysis.vocab import SI_UNITS, is_blank
 
 
@@ -21,8 +21,3 @@ def test_si_units():
 )
 def test_is_blank(value, blank):
     assert is_blank(value) is blank
-
-
-def test_labels_shim_reexports_vocab():
-    for name in labels.__all__:
-        assert getattr(labels, name) is getattr(vocab, name)

@@ -1,6 +1,6 @@
 """Synthetic recognition samples with known, class-specific AU motions.
 
-Built on :func:`mmme_analysis.synth.face.render_sample` (the astronaut face with planted
+Built on :func:`~mmme_analysis.synth.face_render.render_sample` (the astronaut face with planted
 AU displacement fields). Each class has its own AU set (:data:`SYNTH_CLASS_AUS`), so a
 model that works must separate them, and a shuffled-label control must not. Subjects
 differ by face size, brightness, motion amplitude and noise.
@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from .._validate import check_int, check_option
+from .face_config import FaceConfig
+from .face_render import render_sample
 
 __all__ = ["SYNTH_CLASS_AUS", "synthetic_samples"]
 
@@ -62,8 +64,6 @@ def synthetic_samples(n_subjects: int = 8, n_per_subject: int = 12, *, task: str
     list of dict
         ``onset``, ``apex`` (uint8 RGB frames), ``subject``, ``label``, ``aus`` (str).
     """
-    from ..synth.face import FaceConfig, render_sample
-
     n_subjects = check_int("n_subjects", n_subjects, min_value=1)
     n_per_subject = check_int("n_per_subject", n_per_subject, min_value=1)
     check_option("task", task, SYNTH_CLASS_AUS)
