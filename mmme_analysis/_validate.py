@@ -6,8 +6,9 @@ users see the argument name, what was expected and what they passed.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 
 def _invalid(name: str, expected: str, got: Any) -> str:

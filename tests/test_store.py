@@ -1,5 +1,4 @@
 """Zarr store conversion: atomic per trial, resumable, parallel."""
-import os
 
 import numpy as np
 import pandas as pd

@@ -1,8 +1,6 @@
 """The one dataset type, whatever the backend (raw folder, image sequences, Zarr store)."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import xarray as xr

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..errors import DataFormatError
 from ..io.store import annotations_from_xarray, check_store, trial_path, use_fast_codecs
 from .base import TRIAL_COLUMNS, Backend, trials_frame
 

@@ -35,8 +35,6 @@ def eeg_to_raw(eeg):
         Data in V, montage from ``pos`` where finite. Sample 0 is at trial time
         ``eeg.time[0]``: pass that as ``tstart`` to :func:`~mmme_analysis.eeg.eeg_epochs`.
     """
-    import mne
-
     pos = None
     if isinstance(eeg, xr.DataTree):
         eeg = eeg.to_dataset()

@@ -11,8 +11,8 @@ that ME and non-ME rows of one trial differ only in where they sit.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 import pandas as pd

@@ -305,5 +305,6 @@ def eta_curve(
         x = d[feature].to_numpy(float)
         ref = d[reference].to_numpy(float)
         for eta in etas:
-            rows.append({"eta": float(eta), "moment": moment, "kept": float(np.mean(x > eta * ref)) if x.size else np.nan, "n": int(x.size)})
+            kept = float(np.mean(x > eta * ref)) if x.size else np.nan
+            rows.append({"eta": float(eta), "moment": moment, "kept": kept, "n": int(x.size)})
     return pd.DataFrame(rows)

@@ -7,8 +7,8 @@ import pytest
 
 import mmme_analysis as mm
 from mmme_analysis import MMMEWarning
-from mmme_analysis.io.images import frame_number
 from mmme_analysis.errors import DataFormatError
+from mmme_analysis.io.images import frame_number
 
 SIDE = 32
 
@@ -155,7 +155,7 @@ def test_nothing_is_read_before_compute(casme2, monkeypatch):
     frames = tree["video"].to_dataset()["frames"].data
     assert isinstance(frames, da.Array) and frames.chunks[0] == (2, 2, 2, 2)
     assert calls == []
-    win["video"].to_dataset()["frames"].values  # frames 48 and 49: one chunk
+    _ = win["video"].to_dataset()["frames"].values  # frames 48 and 49: one chunk
     assert [c.rsplit("/", 1)[-1] for c in calls] == ["img48.jpg", "img49.jpg"]
 
 

@@ -3,7 +3,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import mmme_analysis.vocab as vocab
 from mmme_analysis.io import biopac
 from mmme_analysis.vocab import SI_UNITS, is_blank
 
