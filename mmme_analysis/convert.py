@@ -24,6 +24,7 @@ skips complete trials.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import dask
@@ -148,7 +149,9 @@ def convert(raw_dir, store, *, workers: int | None = None, scheduler: str | None
     src = _source(str(raw_dir))
     store.mkdir(parents=True, exist_ok=True)
     root = zarr.open_group(str(store), mode="a", zarr_format=3)
-    root.attrs.update({"format": STORE_FORMAT, "version": STORE_VERSION, "source": str(raw_dir)})
+    # the raw folder, relative to the store: moving both together (or the demo's atomic rename) keeps the link
+    root.attrs.update({"format": STORE_FORMAT, "version": STORE_VERSION,
+                       "source": os.path.relpath(raw_dir, store.resolve())})
     write_annotations(src.annotations, store)
     ensure_groups(store, "trials")
 

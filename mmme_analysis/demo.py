@@ -17,7 +17,7 @@ from ._validate import check_option
 __all__ = ["cache_dir", "data_path", "DEMO_VERSION"]
 
 #: bump when the generator's output or the store layout changes, so cached demos are rebuilt
-DEMO_VERSION = "demo-v5"
+DEMO_VERSION = "demo-v6"
 
 
 def _demo_config():

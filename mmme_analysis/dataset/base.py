@@ -139,8 +139,8 @@ class Dataset:
     >>> ds.backend, ds.trials["trial"].iloc[0]
     ('zarr', 'sub-01_101')
     >>> tree = ds.trial("sub-01_101")
-    >>> sorted(tree.children)
-    ['eeg', 'events', 'peri', 'video']
+    >>> sorted(tree.children)  # video: full frames from the raw files; face, proxy: stored
+    ['eeg', 'events', 'face', 'peri', 'proxy', 'video']
     >>> win = ds.window("sub-01_101", 2.0, 3.0)
     >>> float(win["eeg"]["time"].min()) >= 2.0
     True

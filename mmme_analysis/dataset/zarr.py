@@ -34,8 +34,10 @@ class ZarrBackend(Backend):
     def __init__(self, path, *, raw=None):
         self.path = Path(path)
         self.attrs = check_store(self.path)
-        #: the raw folder whose videos the store references (``raw=`` or the converted one)
-        self.raw = Path(raw) if raw is not None else Path(self.attrs["source"]) if self.attrs.get("source") else None
+        #: the raw folder whose videos the store references (``raw=``, else the converted one; the
+        #: store records it relative to itself)
+        source = self.attrs.get("source")
+        self.raw = Path(raw) if raw is not None else (self.path / source).resolve() if source else None
         use_fast_codecs()
         # opened trials, per backend object (a class-level cache would keep every object alive);
         # lazy trees are small, so a session's worth stays open
