@@ -49,3 +49,17 @@ def tree_digest(root: Path) -> dict:
 
     return {str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _video_index_cache(tmp_path_factory):
+    """Video seek indexes of the test videos go to a temporary folder, not ~/.cache."""
+    import os
+
+    old = os.environ.get("MMME_CACHE_DIR")
+    os.environ["MMME_CACHE_DIR"] = str(tmp_path_factory.mktemp("video-index"))
+    yield
+    if old is None:
+        os.environ.pop("MMME_CACHE_DIR", None)
+    else:
+        os.environ["MMME_CACHE_DIR"] = old

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from mmme_analysis.errors import DataFormatError
-from mmme_analysis.io import video
 from mmme_analysis.io.stamps import format_frame_name
 from mmme_analysis.io.video import (
     LazyFrames,
@@ -19,9 +18,16 @@ from mmme_analysis.io.video import (
     write_frames,
     write_video,
 )
+from mmme_analysis.io.video import decode as decode_io
 from mmme_analysis.io.video import ximea as ximea_io
 
 FPS = 150.0
+
+
+@pytest.fixture(autouse=True)
+def cache_env(tmp_path_factory, monkeypatch):
+    """A private video-index cache folder (never the user's ~/.cache), outside the test's folder."""
+    monkeypatch.setenv("MMME_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture(scope="module")
@@ -81,31 +87,24 @@ def test_write_video_replaces_atomically(avi, frames):
 
 def test_read_video_is_lazy(avi, frames, monkeypatch):
     decoded = []
-    real = cv2.VideoCapture
+    real = decode_io._decoded
 
-    class CountingCapture:
-        """VideoCapture that records every decoded frame."""
+    def counting(container, stream):
+        """The decoder's output, recording every decoded frame."""
+        for frame in real(container, stream):
+            decoded.append(frame.pts)
+            yield frame
 
-        def __init__(self, *args):
-            self._cap = real(*args)
-
-        def read(self):
-            ok, frame = self._cap.read()
-            decoded.append(ok)
-            return ok, frame
-
-        def __getattr__(self, name):
-            return getattr(self._cap, name)
-
-    monkeypatch.setattr(cv2, "VideoCapture", CountingCapture)
+    monkeypatch.setattr(decode_io, "_decoded", counting)
     arr = read_video(avi, chunk_frames=16)
     assert isinstance(arr.data, da.Array)
     assert arr.data.chunks[0] == (16, 16, 8)
-    assert len(decoded) == 2  # validation only: the first and the last frame
+    assert decoded == [0, 39]  # validation only: the first and the last frame
     sub = arr.isel(time=slice(20, 30)).mean("rgb")  # build a graph: nothing is decoded
     assert len(decoded) == 2
     out = sub.compute()
     assert len(decoded) == 2 + 16  # only the chunk holding frames 20-29 (frames 16-31)
+    assert decoded[2:] == list(range(16, 32))  # seeking straight to frame 16 (intra-only: no lead-in)
     np.testing.assert_allclose(out.values, frames[20:30].mean(-1))
 
 

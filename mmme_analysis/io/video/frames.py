@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_frames"]
+__all__ = ["as_frames", "iter_blocks"]
 
 
 def as_frames(frames, name: str = "frames"):
@@ -33,3 +33,19 @@ def as_frames(frames, name: str = "frames"):
     if arr.dtype != np.uint8:
         raise TypeError(f"Invalid value for {name!r}: expected dtype uint8, got {arr.dtype}")
     return arr
+
+
+def iter_blocks(arr, max_frames: int = 16):
+    """Yield consecutive blocks of ``arr`` as numpy arrays, in order (bounded memory).
+
+    A dask array (or an xarray over one) is computed one chunk at a time (each chunk
+    decoded once); anything else ``max_frames`` frames at a time.
+    """
+    chunks = getattr(arr, "chunks", None)
+    n = int(arr.shape[0])
+    if chunks and isinstance(chunks[0], tuple):
+        edges = np.cumsum((0,) + tuple(chunks[0]))
+    else:
+        edges = np.r_[np.arange(0, n, max_frames), n]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        yield np.asarray(arr[int(lo):int(hi)])
