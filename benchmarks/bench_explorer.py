@@ -1,6 +1,7 @@
 """Scrub latency and payload of the Explorer, measured in a real browser.
 
     python benchmarks/bench_explorer.py [--seeks 50] [--sessions 5] [--json out.json]
+    python benchmarks/bench_explorer.py --seeks 5 --sessions 2     # a quick check that it runs
 
 Serves, with ``panel serve`` on 127.0.0.1, (a) the Explorer on a generated 60 s trial at
 150 fps (9000 frames of 960 x 510 pixels) with 64 EEG channels at 1000 Hz and five
@@ -39,6 +40,7 @@ REPO = HERE.parent
 FPS = 150.0
 DURATION = 60.0
 N_FRAMES = int(DURATION * FPS)
+TRIAL = "sub-01_101"  # the one trial of the generated dataset
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -63,22 +65,22 @@ def explorer_app():
     pn.extension()
     ds = bench_dataset()
     e = Explorer(ds, plot_width=900)
-    e.channels = [c for c in e.param.channels.objects if c not in ("HEO", "VEO")]  # all 64 EEG
+    e.eeg.channels = [c for c in e.eeg.param.channels.objects if c not in ("HEO", "VEO")]  # all 64 EEG
     return e
 
 
 def baseline_app():
     import panel as pn
 
-    from mmme_analysis.dashboard import ExplorerStore
+    from mmme_analysis.dashboard import TrialState
 
     pn.extension()
-    store = ExplorerStore(bench_dataset())
+    state = TrialState(bench_dataset(), TRIAL)
     slider = pn.widgets.IntSlider(label="bench-frame", start=0, end=N_FRAMES - 1, value=0, width=600)
-    image = pn.pane.JPG(store.frame("sub-01", 101, 0).data, width=480)
+    image = pn.pane.JPG(state.frame(0).data, width=480)
 
     def show(event):
-        image.object = store.frame("sub-01", 101, event.new).data
+        image.object = state.frame(event.new).data
 
     slider.param.watch(show, "value")
     return pn.Column(slider, image)
@@ -185,7 +187,7 @@ def serve(app: str):
                     return proc, url
         except OSError:
             if proc.poll() is not None or time.monotonic() > t_end:
-                raise RuntimeError(f"panel serve --app {app} did not start")
+                raise RuntimeError(f"panel serve --app {app} did not start") from None
             time.sleep(0.5)
 
 
@@ -292,16 +294,16 @@ async def bench(args):
 
 def points_per_pixel():
     """Largest number of points per pixel of plot width over the traces of one update."""
-    from mmme_analysis.dashboard import ExplorerStore
+    from mmme_analysis.dashboard import TrialState
 
-    store = ExplorerStore(bench_dataset())
-    chans = list(store.eeg_channels("sub-01", 101)["channel"])
+    state = TrialState(bench_dataset(), TRIAL)
+    chans = list(state.eeg_channels()["channel"])
     worst = 0.0
     for t1 in (10.0, 60.0):
-        tr = store.eeg_traces("sub-01", 101, chans, 0.0, t1, 900)
+        tr = state.eeg_traces(chans, 0.0, t1, 900)
         worst = max(worst, max(x.size for x in tr["xs"]) / 900)
-        for name in store.peri_signals("sub-01", 101):
-            worst = max(worst, store.peri_trace("sub-01", 101, name, 0.0, t1, 900)[0].size / 900)
+        for name in state.peri_signals():
+            worst = max(worst, state.peri_trace(name, 0.0, t1, 900)[0].size / 900)
     return worst
 
 

@@ -43,9 +43,9 @@ def resolve_data(data, root=None) -> Path:
         When ``data`` resolves outside the data root (``MMME_DATA_ROOT``).
     """
     if not data:
-        from mmme_analysis.demo import demo_path
+        from mmme_analysis.demo import data_path
 
-        return demo_path()
+        return data_path()
     root = Path(root or os.environ.get("MMME_DATA_ROOT") or Path.cwd()).expanduser().resolve()
     path = Path(data).expanduser()
     path = (path if path.is_absolute() else root / path).resolve()
@@ -61,14 +61,14 @@ def resolve_data(data, root=None) -> Path:
 
 def build():
     """The page served to one session."""
-    import mmme_analysis as mm
     from mmme_analysis.dashboard import Explorer
+    from mmme_analysis.dataset import open_dataset
 
     pn.extension(notifications=False)
     args = _parse(sys.argv[1:])
     try:
         path = resolve_data(args.data)
-        dataset = mm.open_dataset(path)
+        dataset = open_dataset(path)
     except (PermissionError, FileNotFoundError, ValueError, OSError) as err:
         return pn.Column(pn.pane.Markdown("# mmme-analysis Explorer"),
                          pn.pane.Alert(str(err), alert_type="danger"))

@@ -34,12 +34,12 @@ def cache_dir() -> Path:
 
 
 def _build(progress: bool) -> Path:
-    from .convert import convert
-    from .synth.generator import synthesize
-
     target = cache_dir() / DEMO_VERSION
     if (target / "store.zarr" / "zarr.json").is_file():
         return target
+    from .convert import convert
+    from .synth.generator import synthesize
+
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{DEMO_VERSION}.", dir=target.parent))
     try:

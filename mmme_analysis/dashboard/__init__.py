@@ -1,23 +1,33 @@
 """Explorer dashboard: frame-exact video scrubbing linked to EEG, peripheral signals,
 annotations, model predictions and clock alignment (Panel + Bokeh).
 
-``Explorer(dataset)`` displays in JupyterLab; ``panel serve dashboards/explorer.py`` serves
-it. The data access layer is :class:`ExplorerStore`; prediction files are read by
-:func:`read_predictions` (format documented in :mod:`mmme_analysis.dashboard.store`).
+``Explorer(dataset)`` displays in JupyterLab (it loads Panel's extension itself, see
+:mod:`~mmme_analysis.dashboard.notebook`); ``panel serve dashboards/explorer.py`` serves it.
+The open trial's data is a :class:`TrialState`; prediction files are read by
+:func:`read_predictions` (format documented in :mod:`mmme_analysis.dashboard.predictions`).
+
+Modules, one job each: ``trial_state`` (the open trial and what is derived from it),
+``frames`` (frame timing, reading, caching), ``encoding`` (JPEG/PNG, placeholders),
+``downsample`` (traces to plot width), ``channels`` (scalp regions), ``predictions``
+(prediction CSVs), ``timeline`` (cursor, visible range, linked figures), one view per
+modality (``video_view``, ``annotations_view``, ``predictions_view``, ``eeg_view``,
+``peri_view``, ``alignment_view``), ``player`` (the frame player component), ``styles``
+(colours) and ``explorer`` (the app composing them).
 """
-from .store import PREDICTION_FORMATS, ExplorerStore, Frame, Predictions, VideoInfo, read_predictions
+from .frames import Frame, VideoInfo
+from .predictions import PREDICTION_FORMATS, Predictions, read_predictions
+from .styles import EMOTION_COLORS
 
-__all__ = ["PREDICTION_FORMATS", "Explorer", "ExplorerStore", "FramePlayer", "Frame", "Predictions",
-           "VideoInfo", "read_predictions"]
+__all__ = ["EMOTION_COLORS", "PREDICTION_FORMATS", "Explorer", "FramePlayer", "Frame", "Predictions",
+           "TrialState", "VideoInfo", "read_predictions"]
+
+#: Panel/Bokeh views and the trial state are imported on first use
+_LAZY = {"Explorer": "explorer", "FramePlayer": "player", "TrialState": "trial_state"}
 
 
-def __getattr__(name):  # Panel/Bokeh views are imported on first use
-    if name == "Explorer":
-        from .explorer import Explorer
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
 
-        return Explorer
-    if name == "FramePlayer":
-        from .player import FramePlayer
-
-        return FramePlayer
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'mmme_analysis.dashboard' has no attribute {name!r}")

@@ -9,7 +9,7 @@ position is requested as soon as the previous frame arrives, so frames never que
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import param
@@ -146,7 +146,7 @@ class FramePlayer(JSComponent):
     Parameters
     ----------
     source : callable
-        ``source(index) -> Frame`` (see :class:`~mmme_analysis.dashboard.store.Frame`):
+        ``source(index) -> Frame`` (see :class:`~mmme_analysis.dashboard.frames.Frame`):
         the encoded frame at a 0-based position. Called on the server for each seek.
     frame : int
         Current frame position; setting it from Python pushes that frame to the browser.

@@ -1,5 +1,7 @@
-"""Fixtures of the dashboard tests: a small in-memory dataset that follows the contract of
-``docs/data_model.md`` (``annotations``, ``trials``, ``trial()``, ``window()``).
+"""Fixtures of the dashboard tests: a small in-memory dataset that follows the dataset API
+(``docs/data_model.md``: ``annotations``, ``trials``, ``trial(id)``, ``window()``,
+``frame()``, ``alignment()``, trials keyed by one string id), and a tiny CASME II-style
+image-sequence folder (:func:`make_casme2`) opened with ``open_dataset``.
 
 The video frames are lazy (dask): each frame is generated on demand and carries its own
 frame index as a row of black/white 16-pixel blocks (``frame_bits``), so tests can tell
@@ -15,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+
+from mmme_analysis.alignment import fits_from_json
 
 N_BITS = 14
 BLOCK = 16
@@ -93,6 +97,11 @@ class FakeSpec:
     textured: bool = False
 
 
+def trial_id(subject: str, marker: int) -> str:
+    """The MMME trial id: ``f"{subject}_{marker}"``."""
+    return f"{subject}_{int(marker)}"
+
+
 def _events_table(subject, marker, fps, duration):
     rng = np.random.default_rng(marker)
     rows = []
@@ -104,7 +113,7 @@ def _events_table(subject, marker, fps, duration):
         offset = apex + round(0.15 * fps) / fps if k != 1 else apex
         emo, emo3 = emotions[k % 3]
         rows.append(dict(
-            dataset="fake", subject=subject, trial=f"{emo}_{k}_{marker}_{subject}_20240101",
+            dataset="fake", subject=subject, trial=trial_id(subject, marker),
             marker=marker, category=(marker - 100), onset=onset, apex=apex, offset=offset,
             onset_frame=int(round(onset * fps)), apex_frame=int(round(apex * fps)),
             offset_frame=int(round(offset * fps)), fps=fps,
@@ -117,8 +126,26 @@ def _events_table(subject, marker, fps, duration):
     return pd.DataFrame(rows)
 
 
+def _alignment_json(marker: int) -> str:
+    """The ``alignment`` attribute of a fake trial: two devices, three markers each."""
+    return json.dumps({
+        "biopac": {"device": "biopac", "offset_s": 12.3456, "drift_ppm": 21.5, "n_markers": 3,
+                   "markers": [100, marker, 100], "ref_times": [1.0, 30.0, 95.0],
+                   "residuals_s": [0.0004, -0.0007, 0.0003]},
+        "camera": {"device": "camera", "offset_s": -3.21, "drift_ppm": -8.0, "n_markers": 3,
+                   "markers": [100, marker, 100], "ref_times": [1.0, 30.0, 95.0],
+                   "residuals_s": [-0.002, 0.003, -0.001]},
+    })
+
+
 class FakeDataset:
-    """In-memory dataset with the API of ``mmme_analysis.open_dataset`` (see data_model.md)."""
+    """In-memory dataset with the API of ``mmme_analysis.open_dataset`` (see data_model.md).
+
+    ``opened`` lists the trial ids opened (``trial()`` calls), ``frames_read`` the frame
+    positions decoded so far (lazy-reading checks).
+    """
+
+    backend = "fake"
 
     def __init__(self, spec: FakeSpec = FakeSpec()):
         self.spec = spec
@@ -130,11 +157,14 @@ class FakeDataset:
         rows = []
         for s in spec.subjects:
             for m in spec.markers:
-                rows.append(dict(subject=s, marker=m, category=m - 100, n_events=3,
+                rows.append(dict(trial=trial_id(s, m), subject=s, marker=m, clip="", category=m - 100,
+                                 category_name="sad", n_events=3, n_me=2, n_mae=1,
                                  has_video=spec.video, has_eeg=spec.eeg, has_peri=spec.peri))
         self.trials = pd.DataFrame(rows)
+        for col in ("marker", "category", "n_events", "n_me", "n_mae"):
+            self.trials[col] = self.trials[col].astype("Int64")
         self.opened = []
-        self.frames_read = []  # frame positions decoded so far (lazy-reading checks)
+        self.frames_read = []
 
     # -- trial construction -------------------------------------------------------------
     def _video(self):
@@ -209,9 +239,9 @@ class FakeDataset:
             {k: (d, v, a) for k, (d, v, a) in variables.items()}, coords={"time": t}, attrs={"sfreq": sf}
         )
 
-    def _events(self, subject, marker):
+    def _events(self, trial):
         ann = self.annotations
-        ann = ann[(ann.subject == subject) & (ann.marker == marker)]
+        ann = ann[ann.trial == trial]
         return xr.Dataset(
             {
                 "onset": ("event", ann.onset.to_numpy(float)),
@@ -226,45 +256,67 @@ class FakeDataset:
             }
         )
 
-    def trial(self, subject, marker):
-        sel = self.trials[(self.trials.subject == subject) & (self.trials.marker == marker)]
+    def _row(self, trial):
+        if not isinstance(trial, str):
+            raise TypeError(f"Invalid value for 'trial': expected an instance of str, got {trial!r}")
+        sel = self.trials[self.trials.trial == trial]
         if sel.empty:
-            raise KeyError(f"no trial {subject} marker {marker}")
-        self.opened.append((subject, int(marker)))
+            raise KeyError(f"Invalid value for 'trial': expected a trial id of the fake dataset, got {trial!r}")
+        return sel.iloc[0]
+
+    def trial(self, trial):
+        row = self._row(trial)
+        subject, marker = str(row.subject), int(row.marker)
+        self.opened.append(trial)
         spec = self.spec
-        seed = int(marker) * 10 + int(subject[-2:])
-        children = {"events": xr.DataTree(self._events(subject, marker))}
+        seed = marker * 10 + int(subject[-2:])
+        children = {"events": xr.DataTree(self._events(trial))}
         if spec.video:
             children["video"] = xr.DataTree(self._video())
         if spec.eeg:
             children["eeg"] = xr.DataTree(self._eeg(seed))
         if spec.peri:
             children["peri"] = xr.DataTree(self._peri(seed))
-        alignment = {
-            "biopac": {"device": "biopac", "offset_s": 12.3456, "drift_ppm": 21.5, "n_markers": 3,
-                       "markers": [100, int(marker), 100], "ref_times": [1.0, 30.0, 95.0],
-                       "residuals_s": [0.0004, -0.0007, 0.0003]},
-            "camera": {"device": "camera", "offset_s": -3.21, "drift_ppm": -8.0, "n_markers": 3,
-                       "markers": [100, int(marker), 100], "ref_times": [1.0, 30.0, 95.0],
-                       "residuals_s": [-0.002, 0.003, -0.001]},
-        }
-        root = xr.DataTree(
+        return xr.DataTree(
             dataset=xr.Dataset(attrs=dict(
-                subject=subject, marker=int(marker), category=int(marker) - 100,
-                category_name="sad", dataset="fake", alignment=json.dumps(alignment),
+                trial=trial, subject=subject, marker=marker, category=marker - 100,
+                category_name="sad", dataset="fake", alignment=_alignment_json(marker),
             )),
             children=children,
         )
-        return root
 
-    def window(self, subject, marker, t0, t1):
-        from mmme_analysis.dataset.base import slice_time
+    def window(self, trial, t0, t1):
+        from mmme_analysis.dataset import slice_time
 
-        return slice_time(self.trial(subject, marker), float(t0), float(t1))
+        return slice_time(self.trial(trial), float(t0), float(t1))
+
+    def frame(self, trial, index, *, proxy=False):
+        """One frame (y, x, rgb) uint8, generated on demand (recorded in ``frames_read``)."""
+        self._row(trial)
+        spec = self.spec
+        n = int(round(spec.duration * spec.fps))
+        if proxy or not spec.video:
+            raise ValueError(f"Invalid value for 'proxy': trial {trial} has {'no proxy' if proxy else 'no video'}")
+        if not 0 <= index < n:
+            raise IndexError(f"Invalid value for 'index': expected < {n} frames, got {index}")
+        self.frames_read.append(int(index))
+        if index in spec.broken_frames:
+            raise OSError(f"cannot decode frame {index}")
+        return make_frame(int(index), spec.height, spec.width, spec.textured)
+
+    def proxy(self, trial):
+        self._row(trial)
+        return None
+
+    def alignment(self, trial):
+        return fits_from_json(_alignment_json(int(self._row(trial).marker)))
 
     def __iter__(self):
-        for row in self.trials.itertuples():
-            yield self.trial(row.subject, row.marker)
+        for trial in self.trials["trial"]:
+            yield self.trial(trial)
+
+    def __len__(self):
+        return len(self.trials)
 
 
 @pytest.fixture
@@ -275,3 +327,37 @@ def fake_dataset():
 @pytest.fixture
 def fake_spec():
     return FakeSpec
+
+
+# -- a video-only dataset: CASME II layout (as tests/dataset/test_imageseq.py makes it) ----
+#: clips of :func:`make_casme2`: (subject number, clip, first frame number, number of frames)
+CASME2_CLIPS = ((1, "EP02_01f", 46, 20), (1, "EP03_02", 10, 12), (17, "EP01_01", 1, 6))
+
+
+def make_casme2(root, height: int = 120, width: int = 224):
+    """CASME II layout under ``root``: ``CASME2_RAW_selected/sub01/EP02_01f/img46.jpg`` ...
+    (200 fps) and its coding sheet. Frame ``k`` of a clip (0-based position) carries ``k``
+    as pixel blocks (:func:`make_frame`), whatever its file number."""
+    pd.DataFrame({
+        "Subject": [1, 1, 17], "Filename": ["EP02_01f", "EP03_02", "EP01_01"],
+        "OnsetFrame": [47, 11, 2], "ApexFrame": [49, "/", 3], "OffsetFrame": [52, 14, 4],
+        "Action Units": ["12", "R12+4", "L10"], "Estimated Emotion": ["happiness", "others", "repression"],
+    }).to_excel(root / "CASME2-coding-20140508.xlsx", index=False)
+    import cv2
+
+    for subject, clip, first, n in CASME2_CLIPS:
+        folder = root / "CASME2_RAW_selected" / f"sub{subject:02d}" / clip
+        folder.mkdir(parents=True)
+        prefix = "reg_img" if clip == "EP03_02" else "img"
+        for k in range(n):
+            bgr = make_frame(k, height, width)[..., ::-1]
+            assert cv2.imwrite(str(folder / f"{prefix}{first + k}.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    return root
+
+
+@pytest.fixture
+def casme2(tmp_path):
+    """A tiny CASME II folder (see :func:`make_casme2`)."""
+    root = tmp_path / "CASME2"
+    root.mkdir()
+    return make_casme2(root)

@@ -2,11 +2,13 @@
 
 Skipped when ``/usr/bin/chromium`` is absent, unless the environment variable ``CI`` is set
 (then they fail, so CI cannot pass without running them). The served app is the Explorer on
-the fake dataset of ``conftest.py``, whose frames carry their own index as pixel blocks, so
-the tests check that the frame painted is the one requested.
+the fake dataset of ``conftest.py`` (or on a tiny CASME II folder opened with
+``open_dataset``), whose frames carry their own index as pixel blocks, so the tests check
+that the frame painted is the one requested.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -57,12 +59,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def _serve_app(*args):
+    """``panel serve tests/dashboard/explorer_app.py [--args ARGS]`` on 127.0.0.1: its URL."""
     port = _free_port()
     cmd = [sys.executable, "-m", "panel", "serve", str(HERE / "explorer_app.py"), "--address", "127.0.0.1",
            "--port", str(port),
-           "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", "1"]
+           "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", "1"] + (["--args", *args] if args else [])
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/explorer_app"
     deadline = time.monotonic() + 120
@@ -85,6 +88,12 @@ def server():
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with _serve_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +147,7 @@ def test_page_loads_without_console_errors(page):
 def test_choosing_a_trial_shows_frame_and_traces(page):
     player = page.locator(".mmme-player")
     source = player.get_attribute("data-source")
-    page.locator("select").nth(1).select_option(label="102 (cat. 2, 3 events)")
+    page.locator("select").nth(1).select_option(label="sub-01_102 (cat. 2, 3 events)")
     page.wait_for_selector(f".mmme-player:not([data-source='{source}'])", timeout=10_000)  # new video
     _painted(page, 0)
     assert _shown(page) == 0
@@ -238,3 +247,46 @@ def test_served_script_refuses_paths_outside_the_data_root(browser, tmp_path_fac
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# a canvas digest: changes when any painted pixel changes
+DIGEST = """(canvas) => {
+  const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let h = 0;
+  for (let k = 0; k < d.length; k += 4) h = (h * 31 + d[k] + 3 * d[k + 1] + 7 * d[k + 2]) % 1000000007;
+  return h;
+}"""
+
+
+def test_video_only_dataset_opens_and_scrubs_frame_by_frame(browser, casme2):
+    with _serve_app("--data", str(casme2)) as url:
+        pg = browser.new_page(viewport={"width": 1400, "height": 1100})
+        errors = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            pg.goto(url)
+            _painted(pg, 0)
+            assert _shown(pg) == 0
+            assert pg.locator(".mmme-frame-label").text_content().startswith("frame 0 / 19")
+            canvas = pg.locator("canvas.mmme-frame")
+            digests = [canvas.evaluate(DIGEST)]
+            for i in (1, 2, 3):
+                pg.locator(".mmme-step-forward").click()
+                _painted(pg, i)
+                assert _shown(pg) == i  # the image painted is frame i of the clip
+                digests.append(canvas.evaluate(DIGEST))
+            assert len(set(digests)) == 4  # every step painted a new image
+            pg.locator(".mmme-step-back").click()
+            _painted(pg, 2)
+            assert _shown(pg) == 2 and canvas.evaluate(DIGEST) == digests[2]
+            assert pg.locator("select").nth(1).input_value().startswith("sub-01_EP02_01f (1 event")
+            source = pg.locator(".mmme-player").get_attribute("data-source")
+            pg.locator("select").nth(0).select_option("sub-17")  # another subject, another clip
+            pg.wait_for_selector(f".mmme-player:not([data-source='{source}'])", timeout=10_000)
+            _painted(pg, 0)
+            assert pg.locator(".mmme-frame-label").text_content().startswith("frame 0 / 5")
+            assert pg.get_by_text("No EEG in trial sub-17_EP01_01").count() == 1
+            assert errors == []
+        finally:
+            pg.close()
