@@ -114,7 +114,8 @@ def write_eeg_session(path, data, sfreq, ch_names, ch_types, trigger, *, meas_da
             f"got {len(ch_names)} / {len(ch_types)}"
         )
     if TRIGGER_NAME in ch_names:
-        raise ValueError(f"Invalid value for 'ch_names': expected no {TRIGGER_NAME!r} channel (it is added from 'trigger'), got {ch_names!r}")
+        raise ValueError(f"Invalid value for 'ch_names': expected no {TRIGGER_NAME!r} channel (it is added from "
+                         f"'trigger'), got {ch_names!r}")
     for t in ch_types:
         check_option("ch_types", t, _VOLTAGE_TYPES)
     trig = _check_trigger(trigger, n)

@@ -31,8 +31,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from .._validate import check_int, check_path, check_positive
-from ..vocab import marker_category
 from ..io.stamps import format_stamp
+from ..vocab import marker_category
 from .eeg import EEGConfig, simulate_eeg
 from .expressions import plan_expressions
 from .face_config import FaceConfig
