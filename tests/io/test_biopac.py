@@ -33,7 +33,7 @@ def _trigger(hold=10):
 @pytest.fixture(scope="module")
 def peri():
     signals, truth = simulate_peri(N / SFREQ, SFREQ, rng=np.random.default_rng(3), me_apexes=[5.0, 12.0])
-    return signals
+    return {k: signals[k].values for k in signals.data_vars}  # the writer takes arrays by name
 
 
 @pytest.fixture
