@@ -286,7 +286,9 @@ def test_video_only_dataset_opens_and_scrubs_frame_by_frame(browser, casme2):
             pg.wait_for_selector(f".mmme-player:not([data-source='{source}'])", timeout=10_000)
             _painted(pg, 0)
             assert pg.locator(".mmme-frame-label").text_content().startswith("frame 0 / 5")
-            assert pg.get_by_text("No EEG in trial sub-17_EP01_01").count() == 1
+            message = pg.get_by_text("No EEG in trial sub-17_EP01_01")
+            message.wait_for(timeout=10_000)  # the message pane updates after the player
+            assert message.count() == 1
             assert errors == []
         finally:
             pg.close()
