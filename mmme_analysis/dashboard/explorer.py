@@ -85,6 +85,17 @@ class Explorer(pn.viewable.Viewer):
     ``t0`` is the time of the first frame (0 for a video starting at the marker).
     Displayed in a notebook, the Explorer loads Panel's extension with inline resources
     unless it is loaded already (:func:`~mmme_analysis.dashboard.notebook.load_extension`).
+
+    Examples
+    --------
+    >>> import mmme_analysis as mm
+    >>> from mmme_analysis.dashboard import Explorer
+    >>> ex = Explorer(mm.open_dataset(mm.demo.data_path()))
+    >>> ex.trial
+    'sub-01_101'
+    >>> ex.seek(2.0)
+    >>> round(ex.timeline.time, 3) == round(round(2.0 * 150) / 150, 3)
+    True
     """
 
     dataset = param.Parameter(default=None, doc="Dataset (see docs/data_model.md).")

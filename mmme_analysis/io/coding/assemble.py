@@ -68,6 +68,15 @@ def read_coding_file(path, *, flavour: str = "auto", fps: float | None = None,
         non-numeric marker, two video files for one MMME subject and marker ...). The
         message names the file, the 1-based spreadsheet row and the column, never a
         participant's name.
+
+    Examples
+    --------
+    >>> import mmme_analysis as mm
+    >>> ann = mm.read_coding_file(mm.demo.data_path("raw") / "coding_file.xlsx")
+    >>> ann.attrs["flavour"], bool(ann["subject"].str.startswith("sub-").all())
+    ('mmme', True)
+    >>> bool((ann["trial"] == ann["subject"] + "_" + ann["marker"].astype(str)).all())
+    True
     """
     path = check_path("path", path, kind="file")
     check_option("flavour", flavour, ("auto",) + FLAVOURS)
