@@ -7,11 +7,21 @@ import sys
 __all__ = ["main"]
 
 
+def _frame_size(text: str):
+    """``"2048x1088"`` -> (2048, 1088) (width, height)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT (e.g. 2048x1088), got {text!r}") from None
+    return w, h
+
+
 def _synth(args) -> int:
     from .synth.generator import SynthConfig, synthesize
 
     cfg = SynthConfig(n_subjects=args.subjects, n_trials=args.trials, duration=args.duration, seed=args.seed,
-                      null=args.null, write_frames=args.frames, write_video=not args.no_video)
+                      null=args.null, write_frames=args.frames, write_video=not args.no_video, size=args.size,
+                      codec=args.codec)
     out = synthesize(args.out_dir, cfg, overwrite=args.overwrite)
     print(f"wrote synthetic dataset to {out}")
     return 0
@@ -56,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--null", action="store_true", help="plant no physiological coupling")
     s.add_argument("--frames", action="store_true", help="also write XIMEA-style .tif frames")
     s.add_argument("--no-video", action="store_true", help="write no trial videos (physiology-only, fast)")
+    s.add_argument("--size", type=_frame_size, default=None, metavar="WxH",
+                   help="video frame size, even, >= 64 (default 136x160; the MMME camera: 2048x1088)")
+    s.add_argument("--codec", default="huffyuv", choices=("huffyuv", "ffv1", "mjpeg", "h264"),
+                   help="video codec: huffyuv (lossless, default), ffv1 (lossless), mjpeg or h264 (lossy, .mp4)")
     s.add_argument("--overwrite", action="store_true")
     s.set_defaults(func=_synth)
 

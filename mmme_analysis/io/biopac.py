@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path
-from .._validate import check_path, check_sfreq
+from .._validate import check_int, check_path, check_sfreq
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
 from ..vocab.units import SI_UNITS
@@ -26,6 +26,7 @@ __all__ = [
     "BIOPAC_COLUMNS",
     "BIOPAC_UNITS",
     "write_biopac_mat",
+    "write_biopac_blocks",
     "read_biopac",
     "find_biopac_events",
 ]
@@ -63,11 +64,39 @@ _UNIT_TO_SI = {
 _DIGITAL_HIGH_V = 5.0
 
 
-def _atomic_savemat(path: Path, mdict: dict) -> None:
-    from scipy.io import savemat
+_REQUIRED = ("ECG", "PPG", "RSP", "EMG", "EDA", "SKT")
+# MAT v5 element types / classes used by the block writer (native byte order, as scipy writes)
+_MI_INT8, _MI_INT32, _MI_UINT32, _MI_DOUBLE, _MI_MATRIX, _MX_DOUBLE = 1, 5, 6, 9, 14, 6
 
-    with atomic_path(path) as tmp:
-        savemat(tmp, mdict, do_compression=False, oned_as="column")
+
+def _check_signals(signals, trigger, required=_REQUIRED):
+    """Validated ({key: float array (n,)}, trigger (n,)) of one block or recording."""
+    if not isinstance(signals, dict):
+        raise TypeError(f"Invalid value for 'signals': expected a dict of arrays, got {type(signals).__name__}")
+    missing = [k for k in required if k not in signals]
+    if missing:
+        raise ValueError(f"Invalid value for 'signals': expected keys {', '.join(required)}, missing {', '.join(missing)}")
+    n = np.asarray(signals["ECG"]).shape[0]
+    trig = _check_trigger(trigger, n)
+    sig = {}
+    for key, arr in signals.items():
+        a = np.asarray(arr, dtype=float)
+        if a.shape != (n,):
+            raise ValueError(f"Invalid value for 'signals[{key!r}]': expected shape ({n},), got {a.shape}")
+        sig[key] = a
+    return sig, trig
+
+
+def _columns(sig: dict, trig: np.ndarray):
+    """The 17 export columns (export units) of validated signals, one array each."""
+    n = trig.size
+    for label in BIOPAC_COLUMNS:
+        if label in _DIGITAL:
+            yield ((trig >> _DIGITAL.index(label)) & 1).astype(float) * _DIGITAL_HIGH_V
+            continue
+        key = _VARS[label]
+        factor, _ = _UNIT_TO_SI[BIOPAC_UNITS[label].lower()]
+        yield sig[key] / factor if key in sig else np.zeros(n)
 
 
 def write_biopac_mat(path, signals: dict, sfreq, trigger) -> Path:
@@ -91,45 +120,88 @@ def write_biopac_mat(path, signals: dict, sfreq, trigger) -> Path:
     Returns
     -------
     pathlib.Path
+
+    See Also
+    --------
+    write_biopac_blocks : the same file from consecutive blocks (bounded memory).
     """
     path = check_path("path", path, must_exist=False)
     sfreq = check_sfreq(sfreq)
-    if not isinstance(signals, dict):
-        raise TypeError(f"Invalid value for 'signals': expected a dict of arrays, got {type(signals).__name__}")
-    required = ("ECG", "PPG", "RSP", "EMG", "EDA", "SKT")
-    missing = [k for k in required if k not in signals]
-    if missing:
-        raise ValueError(f"Invalid value for 'signals': expected keys {', '.join(required)}, missing {', '.join(missing)}")
-    n = np.asarray(signals["ECG"]).shape[0]
-    trig = _check_trigger(trigger, n)
-    sig = {}
-    for key, arr in signals.items():
-        a = np.asarray(arr, dtype=float)
-        if a.shape != (n,):
-            raise ValueError(f"Invalid value for 'signals[{key!r}]': expected shape ({n},), got {a.shape}")
-        sig[key] = a
+    sig, trig = _check_signals(signals, trigger)
     if "ECG_rate" not in sig:
         sig["ECG_rate"] = _ecg_rate_from_ecg(sig["ECG"], sfreq)
-    cols = []
-    for label in BIOPAC_COLUMNS:
-        if label in _DIGITAL:
-            bit = _DIGITAL.index(label)
-            cols.append(((trig >> bit) & 1).astype(float) * _DIGITAL_HIGH_V)
-            continue
-        key = _VARS[label]
-        factor, _ = _UNIT_TO_SI[BIOPAC_UNITS[label].lower()]
-        cols.append(sig[key] / factor if key in sig else np.zeros(n))
+    return write_biopac_blocks(path, [(sig, trig)], sfreq, trig.size)
+
+
+def write_biopac_blocks(path, blocks, sfreq, n_samples: int) -> Path:
+    """Write an AcqKnowledge-style ``.mat`` export from consecutive blocks, in bounded memory.
+
+    The file is the MATLAB v5 file :func:`write_biopac_mat` writes (``data`` float64
+    n_samples x 17, ``labels``, ``units``, ``isi``, ``isi_units``, ``start_sample``): the
+    small variables are encoded by :func:`scipy.io.savemat`, the ``data`` matrix is
+    written block by block into its place (column-major, so each block is written as 17
+    column pieces). Memory holds one block at a time. MAT v5 limits a variable to
+    4 GiB: at most 31.5 million samples.
+
+    Parameters
+    ----------
+    path : str | os.PathLike
+        Output ``.mat`` file (written to a temporary name, then renamed).
+    blocks : iterable of (signals, trigger)
+        Consecutive blocks, as the ``signals`` dict and ``trigger`` of
+        :func:`write_biopac_mat` but with ``ECG_rate`` required (a rate cannot be
+        derived from one block of ECG).
+    sfreq : float
+        Sampling frequency (Hz).
+    n_samples : int
+        Total number of samples (the blocks' lengths must add up to it).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import io
+    import struct
+
+    from scipy.io import savemat
+
+    path = check_path("path", path, must_exist=False)
+    sfreq = check_sfreq(sfreq)
+    n = check_int("n_samples", n_samples, min_value=1)
+    n_cols = len(BIOPAC_COLUMNS)
+    if n * n_cols * 8 + 64 >= 2**32:
+        raise ValueError(f"Invalid value for 'n_samples': expected at most {(2**32 - 64) // (8 * n_cols)} "
+                         f"(MAT v5 variables are limited to 4 GiB), got {n}")
     width = max(len(c) for c in BIOPAC_COLUMNS)
-    mdict = {
-        "data": np.column_stack(cols),
+    small = io.BytesIO()
+    savemat(small, {
         "labels": np.array([c.ljust(width) for c in BIOPAC_COLUMNS]),
         "units": np.array([BIOPAC_UNITS[c].ljust(12) for c in BIOPAC_COLUMNS]),
         "isi": np.array([[1000.0 / sfreq]]),
         "isi_units": "ms",
         "start_sample": np.array([[0.0]]),
-    }
+    }, do_compression=False, oned_as="column")
+    small = small.getvalue()
+    nbytes = n * n_cols * 8
+    head = (struct.pack("=IIII", _MI_UINT32, 8, _MX_DOUBLE, 0) + struct.pack("=IIii", _MI_INT32, 8, n, n_cols)
+            + struct.pack("=II", _MI_INT8, 4) + b"data\0\0\0\0" + struct.pack("=II", _MI_DOUBLE, nbytes))
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_savemat(path, mdict)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(small[:128] + struct.pack("=II", _MI_MATRIX, len(head) + nbytes) + head)
+        base, row = f.tell(), 0
+        for signals, trigger in blocks:
+            sig, trig = _check_signals(signals, trigger, _REQUIRED + ("ECG_rate",))
+            if row + trig.size > n:
+                raise ValueError(f"Invalid value for 'blocks': expected {n} samples in all (n_samples), got more")
+            for j, col in enumerate(_columns(sig, trig)):
+                f.seek(base + (j * n + row) * 8)
+                f.write(np.ascontiguousarray(col, dtype="=f8").tobytes())
+            row += trig.size
+            del signals, sig, trig, col  # free this block before the next one is made
+        if row != n:
+            raise ValueError(f"Invalid value for 'blocks': expected {n} samples in all (n_samples), got {row}")
+        f.seek(base + nbytes)
+        f.write(small[128:])
     return path
 
 

@@ -3,9 +3,10 @@
 The real MMME sessions are Neuroscan Curry files (``Acquisition 01.cdt``) with 64 EEG
 channels, HEO, VEO, EKG, EMG and a ``Trigger`` channel carrying the DB25 marker codes
 (100-148) sample by sample. :func:`write_eeg_session` writes the same content as
-BrainVision (``.vhdr``/``.vmrk``/``.eeg``, through pybv) or FIF, with the trigger codes in
+BrainVision (``.vhdr``/``.vmrk``/``.eeg``, pybv's layout) or FIF, with the trigger codes in
 a ``Trigger`` channel (not as markers), so that the readers below treat synthetic and
-real sessions alike.
+real sessions alike; :func:`write_eeg_blocks` writes the BrainVision files block by block
+(long sessions in bounded memory).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from .._validate import check_option, check_path, check_sfreq
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
 
-__all__ = ["write_eeg_session", "read_eeg", "find_eeg_events", "TRIGGER_NAME"]
+__all__ = ["write_eeg_session", "write_eeg_blocks", "read_eeg", "find_eeg_events", "TRIGGER_NAME"]
 
 #: Name of the trigger channel written by :func:`write_eeg_session` (as in Curry files).
 TRIGGER_NAME = "Trigger"
@@ -39,6 +40,8 @@ _TYPE_BY_NAME = {
 _VOLTAGE_TYPES = ("eeg", "eog", "ecg", "emg", "misc", "seeg", "ecog", "bio")
 # BrainVision stores a non-voltage unit as is; MNE reads such a channel unscaled (misc).
 _TRIGGER_UNIT = "ARU"
+_BV_RESOLUTION = 0.1  # uV per stored unit of the EEG channels
+_BV_CHUNK = 16384  # samples converted to float32 at a time
 _MARKER_RE = re.compile(r"^(?:[^/]*/)?\s*[A-Za-z]?\s*(\d+)\s*$")
 
 
@@ -73,6 +76,34 @@ def _check_trigger(trigger, n: int) -> np.ndarray:
     return trig
 
 
+def _check_channels(ch_names, ch_types, n_ch: int):
+    ch_names = [str(c) for c in ch_names]
+    ch_types = [str(c) for c in ch_types]
+    if len(ch_names) != n_ch or len(ch_types) != n_ch:
+        raise ValueError(
+            f"Invalid value for 'ch_names'/'ch_types': expected {n_ch} entries (data rows), "
+            f"got {len(ch_names)} / {len(ch_types)}"
+        )
+    if TRIGGER_NAME in ch_names:
+        raise ValueError(f"Invalid value for 'ch_names': expected no {TRIGGER_NAME!r} channel (it is added from "
+                         f"'trigger'), got {ch_names!r}")
+    for t in ch_types:
+        check_option("ch_types", t, _VOLTAGE_TYPES)
+    return ch_names, ch_types
+
+
+def _check_block(data, trigger, n_ch: int | None):
+    """Validated (data (n_ch, n) float, trigger (n,) int) of one block or session."""
+    data = np.asarray(data, dtype=float)
+    if data.ndim != 2 or (n_ch is not None and data.shape[0] != n_ch):
+        rows = "n_channels" if n_ch is None else str(n_ch)
+        raise ValueError(f"Invalid value for 'data': expected a 2D array ({rows}, n_samples), got shape {data.shape}")
+    trig = _check_trigger(trigger, data.shape[1])
+    if not np.all(np.isfinite(data)):
+        raise ValueError("Invalid value for 'data': expected finite values, got NaN or inf")
+    return data, trig
+
+
 def write_eeg_session(path, data, sfreq, ch_names, ch_types, trigger, *, meas_date=None) -> Path:
     """Write an EEG session file with a ``Trigger`` channel, atomically.
 
@@ -98,64 +129,89 @@ def write_eeg_session(path, data, sfreq, ch_names, ch_types, trigger, *, meas_da
     -------
     pathlib.Path
         The written file (the ``.vhdr`` for BrainVision).
+
+    See Also
+    --------
+    write_eeg_blocks : the same BrainVision files from consecutive blocks (bounded memory).
     """
     path = check_path("path", path, must_exist=False)
     suffix = check_option("path suffix", path.suffix.lower(), (".vhdr", ".fif"))
     sfreq = check_sfreq(sfreq)
-    data = np.asarray(data, dtype=float)
-    if data.ndim != 2:
-        raise ValueError(f"Invalid value for 'data': expected a 2D array (n_channels, n_samples), got shape {data.shape}")
-    n_ch, n = data.shape
-    ch_names = [str(c) for c in ch_names]
-    ch_types = [str(c) for c in ch_types]
-    if len(ch_names) != n_ch or len(ch_types) != n_ch:
-        raise ValueError(
-            f"Invalid value for 'ch_names'/'ch_types': expected {n_ch} entries (data rows), "
-            f"got {len(ch_names)} / {len(ch_types)}"
-        )
-    if TRIGGER_NAME in ch_names:
-        raise ValueError(f"Invalid value for 'ch_names': expected no {TRIGGER_NAME!r} channel (it is added from "
-                         f"'trigger'), got {ch_names!r}")
-    for t in ch_types:
-        check_option("ch_types", t, _VOLTAGE_TYPES)
-    trig = _check_trigger(trigger, n)
-    if not np.all(np.isfinite(data)):
-        raise ValueError("Invalid value for 'data': expected finite values, got NaN or inf")
+    data, trig = _check_block(data, trigger, None)
+    ch_names, ch_types = _check_channels(ch_names, ch_types, data.shape[0])
+    if suffix == ".vhdr":
+        return write_eeg_blocks(path, [(data, trig)], sfreq, ch_names, ch_types, meas_date=meas_date)
     meas_date = _as_utc(meas_date)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".vhdr":
-        _write_brainvision(path, data, sfreq, ch_names, ch_types, trig, meas_date)
-    else:
-        _write_fif(path, data, sfreq, ch_names, ch_types, trig, meas_date)
+    _write_fif(path, data, sfreq, ch_names, ch_types, trig, meas_date)
     return path
 
 
-def _write_brainvision(path, data, sfreq, ch_names, ch_types, trig, meas_date):
+def write_eeg_blocks(path, blocks, sfreq, ch_names, ch_types, *, meas_date=None) -> Path:
+    """Write a BrainVision session from consecutive blocks, atomically, in bounded memory.
+
+    The ``.eeg`` file (multiplexed float32, as pybv writes it) is appended block by block,
+    so memory holds one block at a time; the ``.vhdr``/``.vmrk`` text comes from pybv.
+    The files are the ones :func:`write_eeg_session` writes for the concatenated data.
+
+    Parameters
+    ----------
+    path : str | os.PathLike
+        Output ``.vhdr`` file (``.vmrk`` and ``.eeg`` beside it, same stem).
+    blocks : iterable of (data, trigger)
+        Consecutive blocks: ``data`` (n_channels, n) in volts and ``trigger`` (n,) int
+        codes 0-255 (see :func:`write_eeg_session`); consumed one at a time.
+    sfreq : float
+        Sampling frequency (Hz).
+    ch_names, ch_types : sequence of str, length n_channels
+        As in :func:`write_eeg_session`.
+    meas_date : datetime.datetime | None
+        Recording start; naive datetimes are taken as UTC.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``.vhdr`` file.
+    """
     import pybv
 
-    stem = path.stem
+    path = check_path("path", path, must_exist=False)
+    check_option("path suffix", path.suffix.lower(), (".vhdr",))
+    sfreq = check_sfreq(sfreq)
+    ch_names = [str(c) for c in ch_names]
+    ch_names, ch_types = _check_channels(ch_names, ch_types, len(ch_names))
+    meas_date = _as_utc(meas_date)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n_ch, stem = len(ch_names), path.stem
+    # pybv's scaling: volts -> uV / resolution (EEG), the trigger unscaled
+    scales = np.array([1e6 * (1 / _BV_RESOLUTION)] * n_ch + [1.0])[:, None]
     tmpdir = Path(tempfile.mkdtemp(prefix=".tmp-pybv-", dir=path.parent))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*non-voltage units.*", category=UserWarning)
-            pybv.write_brainvision(
-                data=np.vstack([data, trig.astype(float)[None, :]]),
-                sfreq=sfreq,
-                ch_names=ch_names + [TRIGGER_NAME],
-                fname_base=stem,
-                folder_out=tmpdir,
-                overwrite=True,
-                unit=["µV"] * len(ch_names) + [_TRIGGER_UNIT],
-                resolution=np.array([0.1] * len(ch_names) + [1.0]),
-                fmt="binary_float32",
-                meas_date=meas_date,
+            pybv.write_brainvision(  # headers (and a 1-sample .eeg, replaced below)
+                data=np.zeros((n_ch + 1, 1)), sfreq=sfreq, ch_names=ch_names + [TRIGGER_NAME], fname_base=stem,
+                folder_out=tmpdir, overwrite=True, unit=["µV"] * n_ch + [_TRIGGER_UNIT],
+                resolution=np.array([_BV_RESOLUTION] * n_ch + [1.0]), fmt="binary_float32", meas_date=meas_date,
             )
+        n_total = 0
+        with open(tmpdir / f"{stem}.eeg", "wb") as f:
+            for data, trigger in blocks:
+                data, trig = _check_block(data, trigger, n_ch)
+                for s in range(0, data.shape[1], _BV_CHUNK):  # bounded float32 temporaries
+                    part = np.vstack([data[:, s:s + _BV_CHUNK], trig[None, s:s + _BV_CHUNK].astype(float)])
+                    f.write(np.ascontiguousarray((part * scales).astype("<f4").T).tobytes())
+                n_total += data.shape[1]
+                del data, trig, part  # free this block before the next one is made
+        if n_total == 0:
+            raise ValueError("Invalid value for 'blocks': expected at least one sample, got none")
         # data and marker files first, header last: a reader never sees a header
         # pointing at missing files
         for ext in (".eeg", ".vmrk", ".vhdr"):
             os.replace(tmpdir / (stem + ext), path.with_suffix(ext))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+    return path
 
 
 def _write_fif(path, data, sfreq, ch_names, ch_types, trig, meas_date):

@@ -15,7 +15,8 @@ class FaceConfig:
     Parameters
     ----------
     height, width : int
-        Frame size in pixels, even, >= 32 (a face crop; default 160 x 136, small for CI).
+        Frame size in pixels, even, >= 32 (a face crop; default 160 x 136, small for CI;
+        other aspect ratios show more of the photograph around the face).
     noise_sd : float
         Standard deviation of the additive Gaussian sensor noise in grey levels (0: off).
     blink_rate : float
@@ -32,6 +33,11 @@ class FaceConfig:
         when it would leave it by more than 1 px: the head stays within 1 px).
     head_shift_duration : float
         Duration of one (smooth) head translation in seconds.
+    motion_scale : float
+        Factor on every displacement in output pixels: expression amplitudes, blink
+        travel and head shifts (and their 1 px bound). 1 keeps the pixel values given
+        here; the generator sets it to the face's size relative to the default frame,
+        so that motions keep their size relative to the face at any resolution.
     """
 
     height: int = 160
@@ -43,6 +49,7 @@ class FaceConfig:
     head_shift_rate: float = 0.1
     head_shift_max: float = 0.8
     head_shift_duration: float = 1.0
+    motion_scale: float = 1.0
 
     def __post_init__(self):
         check_int("height", self.height, min_value=32)
@@ -56,6 +63,7 @@ class FaceConfig:
             check_positive(name, getattr(self, name), allow_zero=True)
         check_positive("blink_duration", self.blink_duration)
         check_positive("head_shift_duration", self.head_shift_duration)
+        check_positive("motion_scale", self.motion_scale)
         if self.head_shift_max >= 1.0:
             raise ValueError(
                 f"Invalid value for 'head_shift_max': expected a number of pixels < 1, "

@@ -7,59 +7,25 @@ distractors switched off the frame at a planted apex differs from the onset fram
 inside the planted AUs' support. Distractors that are not annotated (eye blinks,
 sub-pixel head shifts) and sensor noise are switched on and off through
 :class:`~.face_config.FaceConfig`.
+
+:func:`render_stream` produces the frames one at a time (:class:`~.face_motion.FrameStream`,
+memory independent of the clip's length, for camera-size video); :func:`render_frames`
+stacks the same frames into one array.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 
 from .._validate import check_int, check_option, check_positive, check_rng, check_sfreq
-from .events import poisson_times
 from .face_config import FaceConfig
-from .face_fields import _au_field, _blink_field, _template
+from .face_fields import _au_box_field, _blink_box_field, _embed, _template
 from .face_geometry import AU_MOTIONS, REGIONS
+from .face_motion import FrameStream, _Displacement, _draw_blinks, _draw_head_shifts, _union, expression_profile
 
-__all__ = ["expression_profile", "render_frames", "render_sample"]
-
-
-def expression_profile(t, onset: float, apex: float, offset: float):
-    """Intensity of an expression over time: raised-cosine rise and fall.
-
-    Parameters
-    ----------
-    t : float or array-like
-        Time(s) in seconds.
-    onset, apex, offset : float
-        Times in seconds with ``onset <= apex <= offset``.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        Intensity in ``[0, 1]``: 0 before ``onset`` and after ``offset``,
-        ``0.5 * (1 - cos(pi * (t - onset) / (apex - onset)))`` on the rise, 1 at ``apex``,
-        ``0.5 * (1 + cos(pi * (t - apex) / (offset - apex)))`` on the fall. A zero-length
-        rise (fall) is a step up (down) at ``apex``.
-    """
-    onset, apex, offset = float(onset), float(apex), float(offset)
-    if not (onset <= apex <= offset) or not np.isfinite([onset, apex, offset]).all():
-        raise ValueError(
-            "Invalid value for 'onset, apex, offset': expected finite times with "
-            f"onset <= apex <= offset, got ({onset!r}, {apex!r}, {offset!r})"
-        )
-    tt = np.asarray(t, dtype=np.float64)
-    out = np.zeros(tt.shape)
-    rise = (tt >= onset) & (tt < apex)
-    if apex > onset:
-        out[rise] = 0.5 * (1.0 - np.cos(np.pi * (tt[rise] - onset) / (apex - onset)))
-    fall = (tt > apex) & (tt <= offset)
-    if offset > apex:
-        out[fall] = 0.5 * (1.0 + np.cos(np.pi * (tt[fall] - apex) / (offset - apex)))
-    out[tt == apex] = 1.0
-    return float(out) if out.ndim == 0 else out
+__all__ = ["expression_profile", "render_stream", "render_frames", "render_sample"]
 
 
 def _get(ev: Any, key: str, default: Any = None) -> Any:
@@ -94,32 +60,21 @@ def _parse_events(events) -> list:
     return parsed
 
 
-@functools.lru_cache(maxsize=4)
-def _noise_table(sd: float) -> np.ndarray:
-    """Rounded Gaussian noise by inverse CDF of a 16-bit uniform (int16 lookup table).
-
-    Frames are integers, so ``round(frame + noise) == frame + round(noise)``: adding the
-    rounded noise is the same as rounding after adding, and a table lookup on random
-    uint16 is several times faster than drawing float normals.
-    """
-    from scipy.special import ndtri
-
-    table = np.rint(sd * ndtri((np.arange(65536) + 0.5) / 65536)).astype(np.int16)
-    table.setflags(write=False)
-    return table
-
-def _event_field(aus, amplitude: float, height: int, width: int) -> np.ndarray:
-    """Summed AU field of one expression, scaled to ``amplitude`` px at its largest."""
-    field = np.zeros((2, height, width), np.float32)
-    for au in aus:
-        field += _au_field(au, height, width)
+def _event_field(aus, amplitude: float, height: int, width: int):
+    """(box, summed AU field of one expression on box), scaled to ``amplitude`` px at its largest."""
+    parts = [_au_box_field(au, height, width) for au in aus]
+    box = _union([b for b, _ in parts])
+    field = np.zeros((2, box[1] - box[0], box[3] - box[2]), np.float32)
+    for (y0, y1, x0, x1), f in parts:
+        field[:, y0 - box[0]:y1 - box[0], x0 - box[2]:x1 - box[2]] += f
     field *= amplitude / max(float(np.hypot(field[0], field[1]).max()), 1e-12)
-    return field
+    return box, field
 
 
-def _event_truth(ev: dict, field: np.ndarray, fps: float) -> dict:
+def _event_truth(ev: dict, box, field: np.ndarray, fps: float, height: int, width: int) -> dict:
     """Ground truth of one planted expression: times, frames, AUs, regions, moving pixels."""
-    mask = (field[0] != 0) | (field[1] != 0)
+    full = _embed(box, field, height, width)
+    mask = (full[0] != 0) | (full[1] != 0)
     rows, cols = np.nonzero(mask)
     return {
         "onset": ev["onset"], "apex": ev["apex"], "offset": ev["offset"],
@@ -132,110 +87,60 @@ def _event_truth(ev: dict, field: np.ndarray, fps: float) -> dict:
     }
 
 
-def _plant_expressions(evs, times, fps, height, width):
-    """(intensity (n_events, n_frames), fields, truth per event) of the parsed events."""
+def _plant_expressions(evs, times, fps, height, width, scale: float = 1.0):
+    """(intensity (n_events, n_frames), box fields, truth per event) of the parsed events."""
     intensity = np.zeros((len(evs), times.size))
     fields, truth = [], []
     for k, ev in enumerate(evs):
         intensity[k] = expression_profile(times, ev["onset"], ev["apex"], ev["offset"])
-        fields.append(_event_field(ev["aus"], ev["amplitude"], height, width))
-        truth.append(_event_truth(ev, fields[-1], fps))
+        fields.append(_event_field(ev["aus"], ev["amplitude"] * scale, height, width))
+        truth.append(_event_truth(ev, *fields[-1], fps, height, width))
     return intensity, fields, truth
 
 
-def _draw_blinks(rng, config: FaceConfig, times, duration: float):
-    """(lid-closure intensity per frame, blink records) of Poisson blinks."""
-    blink_int = np.zeros(times.size)
-    blinks = []
-    if config.blink_rate <= 0 or config.blink_amplitude <= 0:
-        return blink_int, blinks
-    for t0 in poisson_times(rng, config.blink_rate, duration):
-        t0 = float(t0)
-        ap, off = t0 + config.blink_duration / 3.0, t0 + config.blink_duration
-        blink_int = np.maximum(blink_int, expression_profile(times, t0, ap, off))
-        blinks.append({"onset": t0, "apex": ap, "offset": off, "amplitude": config.blink_amplitude})
-    return blink_int, blinks
+def render_stream(n_frames: int, fps: float, events: Sequence, *, rng, config: FaceConfig | None = None):
+    """Render a face video frame by frame (memory independent of its length).
 
+    Parameters
+    ----------
+    n_frames, fps, events, rng, config
+        As in :func:`render_frames`.
 
-def _shift_step(rng, pos: np.ndarray, max_shift: float) -> np.ndarray:
-    """Random head translation (dy, dx) px, turned back towards the start if it would leave 1 px."""
-    mag = float(rng.uniform(min(0.2, max_shift), max_shift))
-    ang = float(rng.uniform(0, 2 * np.pi))
-    step = mag * np.array([np.sin(ang), np.cos(ang)])
-    if np.hypot(*(pos + step)) > 1.0:  # keep the head within 1 px of its start:
-        step = -mag * pos / np.hypot(*pos)  # move back towards it instead
-    return step
-
-
-def _draw_head_shifts(rng, config: FaceConfig, times, duration: float):
-    """(accumulated head offset (n_frames, 2) px, shift records): one smooth shift at a time."""
-    head = np.zeros((times.size, 2))
-    shifts = []
-    if config.head_shift_rate <= 0 or config.head_shift_max <= 0:
-        return head, shifts
-    pos, busy_until = np.zeros(2), -np.inf
-    for t0 in poisson_times(rng, config.head_shift_rate, duration):
-        t0 = float(t0)
-        if t0 < busy_until:  # one shift at a time
-            continue
-        t1 = busy_until = t0 + config.head_shift_duration
-        step = _shift_step(rng, pos, config.head_shift_max)
-        ramp = np.clip((times - t0) / (t1 - t0), 0.0, 1.0)
-        head += 0.5 * (1.0 - np.cos(np.pi * ramp))[:, None] * step[None, :]
-        pos = pos + step
-        shifts.append({"onset": t0, "offset": t1, "dy": float(step[0]), "dx": float(step[1])})
-    return head, shifts
-
-
-class _Displacement:
-    """Per-frame displacement of the face: expressions + blink + head offset."""
-
-    def __init__(self, intensity, fields, blink_int, blink_field, head):
-        self.intensity, self.fields = intensity, fields
-        self.blink_int, self.blink_field, self.head = blink_int, blink_field, head
-
-    def __call__(self, i: int, shape) -> np.ndarray | None:
-        """(2, H, W) float32 ``(dy, dx)`` of frame ``i``, or None where nothing moves."""
-        d = np.zeros((2, *shape), np.float32)
-        moving = False
-        for k in np.flatnonzero(self.intensity[:, i] > 0):
-            d += np.float32(self.intensity[k, i]) * self.fields[k]
-            moving = True
-        if self.blink_int[i] > 0:
-            d += np.float32(self.blink_int[i]) * self.blink_field
-            moving = True
-        if self.head[i, 0] != 0 or self.head[i, 1] != 0:
-            d[0] += np.float32(self.head[i, 0])
-            d[1] += np.float32(self.head[i, 1])
-            moving = True
-        return d if moving else None
-
-
-def _warp_frames(template: np.ndarray, displacement: _Displacement) -> np.ndarray:
-    """(n_frames, H, W, 3) uint8: the template warped by each frame's displacement."""
-    H, W = template.shape[:2]
-    n_frames = displacement.head.shape[0]
-    gy, gx = np.mgrid[0:H, 0:W].astype(np.float32)
-    frames = np.empty((n_frames, H, W, 3), np.uint8)
-    for i in range(n_frames):
-        d = displacement(i, (H, W))
-        if d is None:
-            frames[i] = template
-        else:
-            frames[i] = cv2.remap(template, gx - d[1], gy - d[0], cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REFLECT101)
-    return frames
-
-
-def _add_noise(frames: np.ndarray, rng, sd: float, block: int = 100) -> None:
-    """Add rounded Gaussian noise of ``sd`` grey levels in place (clipped to uint8)."""
-    table = _noise_table(sd)
-    for s in range(0, frames.shape[0], block):
-        chunk = frames[s : s + block]
-        noise = table[rng.integers(0, table.size, size=chunk.shape, dtype=np.uint16)]
-        noise += chunk
-        np.clip(noise, 0, 255, out=noise)
-        chunk[...] = noise
+    Returns
+    -------
+    frames : FrameStream
+        Single-pass iterator over the ``n_frames`` frames, each ``(height, width, 3)``
+        uint8 RGB, equal to ``render_frames(...)[0][i]`` for the same ``rng`` state; it
+        draws the sensor noise from ``rng`` as it goes (consume it before using ``rng``
+        for anything else). ``frames.shape`` is ``(n_frames, height, width, 3)``.
+    truth : dict
+        As in :func:`render_frames`, complete before any frame is produced.
+    """
+    config = FaceConfig() if config is None else config
+    n_frames = check_int("n_frames", n_frames, min_value=1)
+    fps = check_sfreq(fps, "fps")
+    rng = check_rng(rng)
+    evs = _parse_events(events)
+    H, W = config.height, config.width
+    template, regions = _template(H, W)
+    times = np.arange(n_frames) / fps
+    intensity, fields, truth_events = _plant_expressions(evs, times, fps, H, W, config.motion_scale)
+    blink_int, blinks = _draw_blinks(rng, config, times, n_frames / fps)
+    head, shifts = _draw_head_shifts(rng, config, times, n_frames / fps)
+    blink_box, blink_unit = _blink_box_field(H, W)
+    blink_field = (blink_box, blink_unit * np.float32(config.blink_amplitude * config.motion_scale))
+    stream = FrameStream(template, _Displacement(intensity, fields, blink_int, blink_field, head), n_frames,
+                         rng, float(config.noise_sd))
+    truth = {
+        "events": truth_events,
+        "distractors": {"blinks": blinks, "head_shifts": shifts},
+        "intensity": intensity,
+        "head_offset": head,
+        "regions": dict(regions),
+        "fps": fps,
+        "n_frames": n_frames,
+    }
+    return stream, truth
 
 
 def render_frames(n_frames: int, fps: float, events: Sequence, *, rng, config: FaceConfig | None = None):
@@ -251,8 +156,8 @@ def render_frames(n_frames: int, fps: float, events: Sequence, *, rng, config: F
         Expressions to plant, each with ``onset``, ``apex``, ``offset`` (s,
         ``onset <= apex <= offset``), ``aus`` (tuple of AU names from :data:`AU_MOTIONS`, or
         a comma-separated string) and ``amplitude`` (peak displacement in output pixels at
-        the apex; default 2.0; micro-expressions ~1-3 px, macro larger). Events may overlap
-        in time; their displacements add.
+        the apex, times ``config.motion_scale``; default 2.0; micro-expressions ~1-3 px,
+        macro larger). Events may overlap in time; their displacements add.
     rng : numpy.random.Generator
         Source of randomness (distractor times, directions, noise).
     config : FaceConfig, optional
@@ -265,12 +170,12 @@ def render_frames(n_frames: int, fps: float, events: Sequence, *, rng, config: F
     truth : dict
         ``"events"``: one dict per event with ``onset``, ``apex``, ``offset`` (s),
         ``onset_frame``, ``apex_frame``, ``offset_frame`` (nearest frame index, may lie
-        outside the clip), ``aus``, ``amplitude`` (px), ``regions`` (region names),
+        outside the clip), ``aus``, ``amplitude`` (px, as given), ``regions`` (region names),
         ``box`` (bounding box ``(y0, y1, x0, x1)`` of the moving pixels) and ``mask``
         (``(height, width)`` bool: pixels whose displacement is non-zero at the apex);
         ``"distractors"``: ``{"blinks": [{onset, apex, offset, amplitude}],
-        "head_shifts": [{onset, offset, dy, dx}]}`` (s, px; not annotated; head shifts
-        never overlap and the accumulated offset stays within 1 px);
+        "head_shifts": [{onset, offset, dy, dx}]}`` (s, output px; not annotated; head
+        shifts never overlap and the accumulated offset stays within ``motion_scale`` px);
         ``"intensity"``: ``(n_events, n_frames)`` profiles; ``"head_offset"``:
         ``(n_frames, 2)`` accumulated head translation ``(dy, dx)`` in px;
         ``"regions"``: the region boxes; ``"fps"``, ``"n_frames"``.
@@ -283,29 +188,10 @@ def render_frames(n_frames: int, fps: float, events: Sequence, *, rng, config: F
     integers and clipped to uint8; tails beyond ~4.3 sd are cut by the 16-bit inverse-CDF
     draw). Pixels where ``d`` is zero and no head shift is active are copied exactly.
     """
-    config = FaceConfig() if config is None else config
-    n_frames = check_int("n_frames", n_frames, min_value=1)
-    fps = check_sfreq(fps, "fps")
-    rng = check_rng(rng)
-    evs = _parse_events(events)
-    template, regions = _template(config.height, config.width)
-    times = np.arange(n_frames) / fps
-    intensity, fields, truth_events = _plant_expressions(evs, times, fps, config.height, config.width)
-    blink_int, blinks = _draw_blinks(rng, config, times, n_frames / fps)
-    head, shifts = _draw_head_shifts(rng, config, times, n_frames / fps)
-    blink_field = _blink_field(config.height, config.width) * np.float32(config.blink_amplitude)
-    frames = _warp_frames(template, _Displacement(intensity, fields, blink_int, blink_field, head))
-    if config.noise_sd > 0:
-        _add_noise(frames, rng, float(config.noise_sd))
-    truth = {
-        "events": truth_events,
-        "distractors": {"blinks": blinks, "head_shifts": shifts},
-        "intensity": intensity,
-        "head_offset": head,
-        "regions": dict(regions),
-        "fps": fps,
-        "n_frames": n_frames,
-    }
+    stream, truth = render_stream(n_frames, fps, events, rng=rng, config=config)
+    frames = np.empty(stream.shape, np.uint8)
+    for i, frame in enumerate(stream):
+        frames[i] = frame
     return frames, truth
 
 

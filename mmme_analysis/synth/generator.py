@@ -7,8 +7,9 @@
 - ``PERI/<participant>.mat``: BIOPAC AcqKnowledge-style export with the 17 real columns,
   trigger codes on the eight digital lines;
 - ``video/<emotion>_<index>_<marker>_<participant>_<yyyymmdd>.avi``: one lossless 150 fps
-  video per trial (a real face photograph with planted AU motions), optionally XIMEA ``.tif``
-  frames under ``frames/<marker>/``;
+  video per trial (a real face photograph with planted AU motions; ``size`` up to the
+  camera's 2048 x 1088, ``codec`` lossy on request, ``.mp4`` for H.264), optionally XIMEA
+  ``.tif`` frames under ``frames/<marker>/``;
 
 plus ``coding_file.xlsx`` with the real columns and ``ground_truth.json`` with everything that
 was planted: expression frames, AUs and regions, device clock offsets/drifts, the heart-rate
@@ -16,6 +17,10 @@ response and EEG band changes. Participant names are fictitious.
 
 Timeline of a session (EEG clock, s): a lead-in, then for each trial its stimulus marker
 (101-148), ``duration`` s of stimulus, marker 100 (rest) and ``rest`` s.
+
+Memory does not grow with the data's size: videos are rendered and written frame by frame
+(:func:`~.face_render.render_stream`, :mod:`.video_out`), and sessions longer than
+``block`` s are simulated and written block by block (:mod:`.session`).
 """
 from __future__ import annotations
 
@@ -23,21 +28,24 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .._validate import check_int, check_path, check_positive
+from .._validate import check_int, check_option, check_path, check_positive
 from ..io.stamps import format_stamp
 from ..vocab import marker_category
-from .eeg import EEGConfig, simulate_eeg
+from .eeg import EEGConfig
 from .expressions import plan_expressions
 from .face_config import FaceConfig
-from .face_render import render_frames
-from .peri import PeriConfig, simulate_peri
+from .face_fields import _crop
+from .face_render import render_stream
+from .peri import PeriConfig
+from .session import _Clocks, write_physiology
+from .video_out import write_trial_media
 
 __all__ = ["SynthConfig", "synthesize", "CATEGORY_LABELS"]
 
@@ -76,7 +84,8 @@ class SynthConfig:
     me_duration, mae_duration : tuple of float
         Range of onset-to-offset durations (s) of MEs (150-500 ms) and MaEs (0.5-4 s).
     me_amplitude, mae_amplitude : tuple of float
-        Range of apex displacement (px) of MEs and MaEs.
+        Range of apex displacement (px) of MEs and MaEs at the default frame size (they
+        grow with the face at other sizes, see ``size``).
     uncoded_offset_fraction : float
         Fraction of expressions whose offset is not coded (OffsetTime == ApexTime).
     peri : PeriConfig
@@ -88,6 +97,21 @@ class SynthConfig:
         BIOPAC start before the EEG (max, s), clock drift spread (ppm) and trigger jitter (s).
     face : FaceConfig
         Video frame size, noise and distractors.
+    size : tuple of int, optional
+        Frame ``(width, height)`` in pixels, even, >= 64 (e.g. the camera's
+        ``(2048, 1088)``); overrides ``face``'s size. The face is rendered at this size
+        (more of the photograph shows when the aspect differs from the face crop's) and
+        every motion (expression amplitudes, blinks, head shifts) is scaled with the face
+        (:attr:`face_config`). Default: ``face``'s 136 x 160.
+    codec : str
+        Video codec of :func:`~mmme_analysis.io.video.write_video`: ``"huffyuv"``
+        (lossless, default), ``"ffv1"`` (lossless), ``"mjpeg"`` or ``"h264"`` (lossy;
+        ``.mp4`` files).
+    block : float
+        Length (s), >= 10, of the blocks in which sessions longer than it are simulated
+        and written, so that memory does not grow with the session (about 0.6 GB peak
+        at 300 s blocks, for a 43 min session as for a 22 min one); shorter sessions are
+        simulated whole, as before. Default 300.
     """
 
     n_subjects: int = 3
@@ -115,6 +139,9 @@ class SynthConfig:
     face: FaceConfig = field(default_factory=FaceConfig)
     peri: PeriConfig = field(default_factory=PeriConfig)
     eeg: EEGConfig = field(default_factory=EEGConfig)
+    size: tuple | None = None
+    codec: str = "huffyuv"
+    block: float = 300.0
 
     def __post_init__(self):
         check_int("n_subjects", self.n_subjects, min_value=1)
@@ -127,6 +154,38 @@ class SynthConfig:
             check_positive(name, getattr(self, name), allow_zero=True)
         if self.duration < 2.0:
             raise ValueError(f"Invalid value for 'duration': expected >= 2.0 s, got {self.duration!r}")
+        if self.size is not None:
+            ok = (isinstance(self.size, (tuple, list)) and len(self.size) == 2
+                  and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 64 and v % 2 == 0
+                          for v in self.size))
+            if not ok:
+                raise ValueError(f"Invalid value for 'size': expected (width, height) even integers >= 64, "
+                                 f"got {self.size!r}")
+            object.__setattr__(self, "size", (int(self.size[0]), int(self.size[1])))
+        from ..io.video.encode import CODECS
+
+        check_option("codec", self.codec, tuple(CODECS))
+        check_positive("block", self.block)
+        if self.block < 10.0:
+            raise ValueError(f"Invalid value for 'block': expected >= 10 s, got {self.block!r}")
+
+    @property
+    def face_config(self) -> FaceConfig:
+        """``face`` at the frame size ``size``, its motions scaled with the face's size."""
+        if self.size is None:
+            return self.face
+        (w, h), ref = self.size, FaceConfig()
+        y0, y1, _, _ = _crop(h, w)
+        r0, r1, _, _ = _crop(ref.height, ref.width)
+        scale = (h / (y1 - y0)) / (ref.height / (r1 - r0))  # output px per photograph px, vs the default
+        return replace(self.face, height=h, width=w, motion_scale=self.face.motion_scale * scale)
+
+    @property
+    def video_suffix(self) -> str:
+        """File ending of the trial videos (``.avi``; ``.mp4`` for H.264)."""
+        from ..io.video.encode import CODECS
+
+        return CODECS[self.codec][0][0]
 
 
 def _fictitious_name(rng, used):
@@ -135,43 +194,6 @@ def _fictitious_name(rng, used):
         if name not in used:
             used.add(name)
             return name
-
-
-def _trigger_train(n, onsets_samples, codes, sfreq):
-    """Per-sample trigger codes: each marker held for a 20 ms DB25 pulse."""
-    width = int(round(0.02 * sfreq))
-    trig = np.zeros(n, dtype=np.int32)
-    for s, c in zip(onsets_samples, codes):
-        trig[s : s + width] = c
-    return trig
-
-
-@dataclass(frozen=True)
-class _Clocks:
-    """Device clocks of one session relative to the EEG (reference) clock."""
-
-    bio_rate: float
-    bio_offset: float
-    cam_rate: float
-    cam_offset: float
-
-    @classmethod
-    def draw(cls, rng, cfg, s):
-        bio_rate = 1.0 + rng.normal(0, cfg.drift_ppm_sd) * 1e-6
-        bio_start = -rng.uniform(0.5, max(cfg.biopac_lead, 0.5))  # EEG time at which BIOPAC starts
-        cam_rate = 1.0 + rng.normal(0, cfg.drift_ppm_sd) * 1e-6
-        cam_offset = 9 * 3600.0 + s * 5400.0 + rng.uniform(0, 60)  # camera clock (s since midnight) at EEG 0
-        return cls(bio_rate, -bio_rate * bio_start, cam_rate, cam_offset)
-
-    def to_bio(self, t_eeg):
-        return self.bio_offset + self.bio_rate * np.asarray(t_eeg, float)
-
-    def to_cam(self, t_eeg):
-        return self.cam_offset + self.cam_rate * np.asarray(t_eeg, float)
-
-    def truth(self):
-        return {"biopac": {"offset_s": self.bio_offset, "drift_ppm": (self.bio_rate - 1) * 1e6},
-                "camera": {"offset_s": self.cam_offset, "drift_ppm": (self.cam_rate - 1) * 1e6}}
 
 
 def _coding_row(ev, name, video_name, marker, cam_start, date, fps):
@@ -195,30 +217,29 @@ def _coding_row(ev, name, video_name, marker, cam_start, date, fps):
     }
 
 
-def _video_name(marker, name, date):
+def _video_name(marker, name, date, suffix=".avi"):
     cat = marker_category(marker)
     index = sorted(m for m in range(101, 149) if marker_category(m) == cat).index(marker) + 1
-    return f"{CATEGORY_LABELS[cat]}_{index}_{marker}_{name}_{date:%Y%m%d}.avi"
+    return f"{CATEGORY_LABELS[cat]}_{index}_{marker}_{name}_{date:%Y%m%d}{suffix}"
 
 
 def _write_trial(sub_dir, cfg, name, date, marker, stim_on, clocks, rng):
     """Plan, render and write one trial's video; return (coding rows, trial truth)."""
-    from ..io.video import write_frames, write_video
-
     n_frames = int(round(cfg.duration * cfg.fps))
-    video_name = _video_name(marker, name, date)
+    video_name = _video_name(marker, name, date, cfg.video_suffix)
     cam_start = float(clocks.to_cam(stim_on) + rng.normal(0, cfg.jitter_s))
     events = plan_expressions(rng, cfg, n_frames, CATEGORY_LABELS[marker_category(marker)])
     for ev in events:  # true EEG time of the apex (camera frame time mapped back to the EEG clock)
         ev["apex_eeg"] = float((cam_start + ev["apex"] - clocks.cam_offset) / clocks.cam_rate)
     face_events = [{k: ev[k] for k in ("onset", "apex", "offset", "aus", "amplitude")} for ev in events]
-    frames, face_truth = render_frames(n_frames if cfg.write_video or cfg.write_frames else 2, cfg.fps,
-                                       face_events, rng=rng, config=cfg.face)
-    if cfg.write_video:
-        write_video(sub_dir / "video" / video_name, frames, cfg.fps)
+    frames, face_truth = render_stream(n_frames if cfg.write_video or cfg.write_frames else 2, cfg.fps,
+                                       face_events, rng=rng, config=cfg.face_config)
+    tif = None
     if cfg.write_frames:
-        stamps = cam_start + np.arange(n_frames) / cfg.fps
-        write_frames(sub_dir / "frames" / str(marker), frames, stamps, date=date, marker=marker)
+        tif = {"folder": sub_dir / "frames" / str(marker), "stamps": cam_start + np.arange(n_frames) / cfg.fps,
+               "date": date, "marker": marker}
+    video = sub_dir / "video" / video_name if cfg.write_video else None
+    write_trial_media(frames, video=video, fps=cfg.fps, codec=cfg.codec, tif=tif)  # one pass, frame by frame
     for ev, planted in zip(events, face_truth["events"]):  # keep the box, not the full pixel mask
         ev["regions"] = {"regions": list(planted["regions"]), "box": [int(v) for v in planted["box"]]}
     rows = [_coding_row(ev, name, video_name, marker, cam_start, date, cfg.fps) for ev in events]
@@ -232,41 +253,6 @@ def _write_trial(sub_dir, cfg, name, date, marker, stim_on, clocks, rng):
         "events": [_jsonable(ev) for ev in events],
     }
     return rows, truth
-
-
-def _write_peri(path, cfg, clocks, session_len, me_apex_eeg, marks, rng):
-    """Simulate and write the BIOPAC export; return (signals Dataset, truth)."""
-    from ..io.biopac import write_biopac_mat
-
-    bio_len = float(clocks.to_bio(session_len) + 1.0)
-    peri, truth = simulate_peri(bio_len, cfg.peri_sfreq, rng=rng, me_apexes=clocks.to_bio(me_apex_eeg),
-                                null=cfg.null, config=cfg.peri)
-    mk_times, mk_codes = marks
-    jitter = rng.normal(0, cfg.jitter_s, mk_times.size)
-    bio_on = np.round((clocks.to_bio(mk_times) + jitter) * cfg.peri_sfreq).astype(int)
-    signals = {k: peri[k].values for k in peri.data_vars}
-    write_biopac_mat(path, signals, cfg.peri_sfreq, _trigger_train(peri.sizes["time"], bio_on, mk_codes,
-                                                                   cfg.peri_sfreq))
-    return peri, truth
-
-
-def _write_eeg(path, cfg, clocks, session_len, segments, peri, marks, rng):
-    """Simulate and write the EEG session (its EKG is the BIOPAC ECG on the EEG clock)."""
-    from ..io.eeg import write_eeg_session
-
-    n_eeg = int(round(session_len * cfg.eeg_sfreq))
-    t_eeg = np.arange(n_eeg) / cfg.eeg_sfreq
-    ecg = peri["ECG"].values
-    ecg_on_eeg = np.interp(clocks.to_bio(t_eeg) * cfg.peri_sfreq, np.arange(ecg.size), ecg)
-    data, ch_names, ch_types, truth = simulate_eeg(
-        session_len, cfg.eeg_sfreq, rng=rng, segments=segments, ecg=ecg_on_eeg, null=cfg.null, config=cfg.eeg,
-        return_truth=True,
-    )
-    mk_times, mk_codes = marks
-    eeg_on = np.round(mk_times * cfg.eeg_sfreq).astype(int)
-    write_eeg_session(path, data, cfg.eeg_sfreq, ch_names, ch_types,
-                      _trigger_train(n_eeg, eeg_on, mk_codes, cfg.eeg_sfreq))
-    return eeg_on / cfg.eeg_sfreq, truth
 
 
 def _write_subject(raw, cfg, s, name, date, rng):
@@ -291,11 +277,9 @@ def _write_subject(raw, cfg, s, name, date, rng):
     mk_codes = np.concatenate([markers, np.full(len(markers), 100)])
     order = np.argsort(mk_times)
     marks = (mk_times[order], mk_codes[order])
-    peri, peri_truth = _write_peri(sub_dir / "PERI" / f"{name}.mat", cfg, clocks, session_len, me_apex_eeg,
-                                   marks, rng)
     segments = [(float(t), float(t + cfg.duration), marker_category(m)) for t, m in zip(stim_on, markers)]
-    eeg_marks, eeg_truth = _write_eeg(sub_dir / "EEG" / "Acquisition 01.vhdr", cfg, clocks, session_len,
-                                      segments, peri, marks, rng)
+    eeg_marks, peri_truth, eeg_truth = write_physiology(sub_dir, name, cfg, clocks, session_len, me_apex_eeg,
+                                                        marks, segments, rng)
     truth = {
         "name": name,
         "clocks": clocks.truth(),

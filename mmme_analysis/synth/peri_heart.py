@@ -86,11 +86,11 @@ class HeartTrace(NamedTuple):
     rpeaks: np.ndarray
 
 
-def _planted_bumps(hr, t, events, config: HeartConfig):
+def _planted_bumps(hr, t, events, config: HeartConfig, grid_sfreq: float = _GRID_SFREQ):
     """Add the Gaussian acceleration after each event (in place)."""
-    half = int(np.ceil(8.0 * config.response_width * _GRID_SFREQ))  # bump is < 1e-13 beyond
+    half = int(np.ceil(8.0 * config.response_width * grid_sfreq))  # bump is < 1e-13 beyond
     for apex in events:
-        c = int(round((apex + config.response_delay) * _GRID_SFREQ))
+        c = int(round((apex + config.response_delay) * grid_sfreq))
         i0, i1 = max(c - half, 0), min(c + half + 1, hr.size)
         if i1 <= i0:
             continue
@@ -99,7 +99,7 @@ def _planted_bumps(hr, t, events, config: HeartConfig):
 
 
 def heart_model(duration: float, rng: np.random.Generator, config: HeartConfig, *, resp_freq: float,
-                events=(), null: bool = False) -> HeartTrace:
+                events=(), null: bool = False, grid_sfreq: float = _GRID_SFREQ) -> HeartTrace:
     """Heart rate and R-peak times of one recording (no argument checks: see :func:`simulate_rr`).
 
     Parameters
@@ -116,25 +116,28 @@ def heart_model(duration: float, rng: np.random.Generator, config: HeartConfig, 
         ME apex times (s); an acceleration is planted after each unless ``null``.
     null : bool
         Plant nothing (same random draws).
+    grid_sfreq : float
+        Rate (Hz) of the grid on which HR is integrated; default 1 kHz. Long sessions
+        simulated in blocks use a coarser grid (memory); beat times stay continuous.
 
     Returns
     -------
     HeartTrace
-        ``time`` (s, 1 kHz grid on ``[0, duration)``), ``hr`` (bpm) and ``resp_phase``
+        ``time`` (s, grid on ``[0, duration)``), ``hr`` (bpm) and ``resp_phase``
         (rad) on that grid, ``rpeaks`` (s, within ``[0, duration)``).
     """
     # pad so that the first/last beats are not edge artefacts of the FFT synthesis
-    n = int(np.ceil((duration + 4.0) * _GRID_SFREQ))
-    t = np.arange(n) / _GRID_SFREQ
-    resp_phase = narrowband_phase(n, _GRID_SFREQ, rng, resp_freq, jitter=0.1)
-    lf_phase = narrowband_phase(n, _GRID_SFREQ, rng, 0.1, jitter=0.1)
-    slow = config.hr_sd * lowpass_noise(n, _GRID_SFREQ, rng, fmax=0.02)
+    n = int(np.ceil((duration + 4.0) * grid_sfreq))
+    t = np.arange(n) / grid_sfreq
+    resp_phase = narrowband_phase(n, grid_sfreq, rng, resp_freq, jitter=0.1)
+    lf_phase = narrowband_phase(n, grid_sfreq, rng, 0.1, jitter=0.1)
+    slow = config.hr_sd * lowpass_noise(n, grid_sfreq, rng, fmax=0.02)
     phase0 = rng.uniform(0.0, 1.0)
     hr = config.hr_mean + slow + config.lf_bpm * np.sin(lf_phase) + config.rsa_bpm * np.sin(resp_phase)
     if not null:
-        _planted_bumps(hr, t, events, config)
+        _planted_bumps(hr, t, events, config, grid_sfreq)
     hr = np.clip(hr, 30.0, 200.0)
-    beats_phase = phase0 + np.concatenate([[0.0], np.cumsum(hr[1:] / 60.0) / _GRID_SFREQ])
+    beats_phase = phase0 + np.concatenate([[0.0], np.cumsum(hr[1:] / 60.0) / grid_sfreq])
     ks = np.arange(np.ceil(beats_phase[0]), np.floor(beats_phase[-1]) + 1)
     rpeaks = np.interp(ks, beats_phase, t)
     rpeaks = rpeaks[(rpeaks >= 0.0) & (rpeaks < duration)]

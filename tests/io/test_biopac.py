@@ -14,6 +14,7 @@ from mmme_analysis.io.biopac import (
     BIOPAC_UNITS,
     find_biopac_events,
     read_biopac,
+    write_biopac_blocks,
     write_biopac_mat,
 )
 from mmme_analysis.synth import PERI_UNITS, simulate_peri
@@ -261,3 +262,53 @@ def test_find_events_needs_trigger():
 
     with pytest.raises(DataFormatError, match="x.mat.*no 'trigger' variable"):
         find_biopac_events(xr.Dataset(attrs={"source": "x.mat"}))
+
+
+# --- block writing (long recordings in bounded memory) -----------------------------------------
+EDGES = (0, 1, 5000, 7005, 15000, N)  # uneven blocks, one of a single sample
+
+
+def _blocks(signals, trig, edges=EDGES):
+    return ((({k: v[a:b] for k, v in signals.items()}), trig[a:b]) for a, b in zip(edges[:-1], edges[1:]))
+
+
+def test_block_writing_equals_whole_and_savemat(tmp_path, peri, mat_file):
+    """(c) blocks -> the variables savemat writes for the whole array; read back equal."""
+    path = write_biopac_blocks(tmp_path / "blocks.mat", _blocks(peri, _trigger()), SFREQ, N)
+    got = loadmat(path)
+    # the whole-array export, built here column by column and written by savemat
+    key_factor = {"PPG": ("PPG", 1.0), "RSP": ("RSP", 1.0), "EMG A": ("EMG", 1e-3), "SKT A": ("SKT", 1.0),
+                  "EDA": ("EDA", 1e-6), "ECG": ("ECG", 1e-3), "EMG B": ("EMG_B", 1e-3), "SKT B": ("SKT_B", 1.0),
+                  "ECG rate (.5 - 35 Hz)": ("ECG_rate", 1.0)}
+    trig = _trigger()
+    cols = [peri[key_factor[c][0]] / key_factor[c][1] if c in key_factor
+            else ((trig >> int(c[-2])) & 1) * 5.0 for c in BIOPAC_COLUMNS]
+    width = max(map(len, BIOPAC_COLUMNS))
+    savemat(tmp_path / "ref.mat", {
+        "data": np.column_stack(cols), "labels": np.array([c.ljust(width) for c in BIOPAC_COLUMNS]),
+        "units": np.array([BIOPAC_UNITS[c].ljust(12) for c in BIOPAC_COLUMNS]), "isi": np.array([[1.0]]),
+        "isi_units": "ms", "start_sample": np.array([[0.0]])}, do_compression=False, oned_as="column")
+    ref = loadmat(tmp_path / "ref.mat")
+    (tmp_path / "ref.mat").unlink()
+    names = sorted(k for k in ref if not k.startswith("__"))
+    assert names == sorted(k for k in got if not k.startswith("__")) == sorted(
+        ["data", "labels", "units", "isi", "isi_units", "start_sample"])
+    for k in names:
+        assert got[k].dtype == ref[k].dtype and np.array_equal(got[k], ref[k]), k
+    assert got["data"].shape == (N, 17) and got["data"].dtype == np.float64
+    a, b = read_biopac(mat_file), read_biopac(path)  # write_biopac_mat: one block
+    assert a.identical(b.assign_attrs(source=a.attrs["source"]))
+    assert dict(zip(find_biopac_events(b)["sample"], find_biopac_events(b)["marker"])) == ONSETS
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(
+    "n, drop, match",
+    [(N + 1, None, "expected 20001 samples"), (N - 1, None, "expected 19999 samples"),
+     (N, "ECG_rate", "missing ECG_rate"), (2**29, None, "4 GiB")],
+)
+def test_block_writing_bad_blocks_leave_nothing(tmp_path, peri, n, drop, match):
+    signals = {k: v for k, v in peri.items() if k != drop}
+    with pytest.raises(ValueError, match=match):
+        write_biopac_blocks(tmp_path / "x.mat", _blocks(signals, _trigger()), SFREQ, n)
+    assert list(tmp_path.iterdir()) == []

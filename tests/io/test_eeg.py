@@ -9,7 +9,7 @@ import pytest
 
 from mmme_analysis import MMMEWarning
 from mmme_analysis.errors import DataFormatError
-from mmme_analysis.io.eeg import TRIGGER_NAME, find_eeg_events, read_eeg, write_eeg_session
+from mmme_analysis.io.eeg import TRIGGER_NAME, find_eeg_events, read_eeg, write_eeg_blocks, write_eeg_session
 from mmme_analysis.synth.eeg import simulate_eeg
 
 SFREQ = 1000.0
@@ -245,4 +245,53 @@ def test_write_bad_arguments(tmp_path, kwargs, match):
     args.update(kwargs)
     with pytest.raises((ValueError, TypeError), match=match):
         write_eeg_session(**args)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- block writing (long sessions in bounded memory) -------------------------------------------
+EDGES = (0, 1000, 1001, 4567, 10000, 12000)  # uneven blocks, one of a single sample
+
+
+def _blocks(data, trig, edges=EDGES):
+    return [(data[:, a:b], trig[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def test_block_writing_equals_whole_and_pybv(tmp_path, session):
+    """(c) blocks -> the files of one whole-array write (and of pybv itself), read back equal."""
+    import pybv
+
+    data, names, types, trig = session
+    whole = write_eeg_session(tmp_path / "whole" / "a.vhdr", data, SFREQ, names, types, trig, meas_date=MEAS_DATE)
+    blocks = write_eeg_blocks(tmp_path / "blocks" / "a.vhdr", iter(_blocks(data, trig)), SFREQ, names, types,
+                              meas_date=MEAS_DATE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pybv.write_brainvision(data=np.vstack([data, trig[None].astype(float)]), sfreq=SFREQ,
+                               ch_names=names + [TRIGGER_NAME], fname_base="a", folder_out=tmp_path / "pybv",
+                               unit=["µV"] * len(names) + ["ARU"], resolution=np.array([0.1] * len(names) + [1.0]),
+                               fmt="binary_float32", meas_date=MEAS_DATE)
+    for ext in (".eeg", ".vhdr", ".vmrk"):
+        ref = (tmp_path / "pybv" / f"a{ext}").read_bytes()
+        assert whole.with_suffix(ext).read_bytes() == ref == blocks.with_suffix(ext).read_bytes(), ext
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MMMEWarning)
+        a, b = read_eeg(whole, preload=True), read_eeg(blocks, preload=True)
+    np.testing.assert_array_equal(a.get_data(), b.get_data())
+    assert b.info["meas_date"] == MEAS_DATE and b.ch_names == names + [TRIGGER_NAME]
+    assert dict(zip(find_eeg_events(b)["sample"], find_eeg_events(b)["marker"])) == ONSETS
+    assert sorted(p.name for p in (tmp_path / "blocks").iterdir()) == ["a.eeg", "a.vhdr", "a.vmrk"]
+
+
+@pytest.mark.parametrize(
+    "blocks, match",
+    [
+        ([], "at least one sample"),
+        ([(np.zeros((3, 10)), np.zeros(10, dtype=int))], "'data'"),
+        ([(np.zeros((2, 10)), np.zeros(9, dtype=int))], "'trigger'"),
+        ([(np.zeros((2, 10)), np.zeros(10, dtype=int)), (np.full((2, 5), np.nan), np.zeros(5, dtype=int))], "finite"),
+    ],
+)
+def test_block_writing_bad_blocks_leave_nothing(tmp_path, blocks, match):
+    with pytest.raises(ValueError, match=match):
+        write_eeg_blocks(tmp_path / "a.vhdr", iter(blocks), SFREQ, ["FZ", "CZ"], ["eeg", "eeg"])
     assert list(tmp_path.iterdir()) == []
