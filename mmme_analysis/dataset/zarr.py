@@ -43,6 +43,8 @@ class ZarrBackend(Backend):
         # lazy trees are small, so a session's worth stays open
         self._open = functools.lru_cache(maxsize=64)(self._open_group_tree)
         self._arrays = functools.lru_cache(maxsize=64)(self._open_arrays)
+        # the raw video of a trial, resolved (coding sheet read for the pseudonyms) and probed once
+        self._video = functools.lru_cache(maxsize=64)(self._referenced_video)
         self._annotations = None
         self._trials = None
 
@@ -96,7 +98,7 @@ class ZarrBackend(Backend):
 
     def load(self, trial: str) -> xr.DataTree:
         tree = self._open(trial).copy()
-        video = self._referenced_video(trial)
+        video = self._video(trial)
         if video is not None:
             tree["video"] = video
         return tree
@@ -170,7 +172,7 @@ class ZarrBackend(Backend):
                       for k, v in ds.coords.items()}
             data = {var: xr.Variable(ds[var].dims, values[name, var], attrs=ds[var].attrs) for var in arrays}
             children[name] = xr.DataTree(xr.Dataset(data, coords=coords, attrs=ds.attrs))
-        video = self._referenced_video(trial)
+        video = self._video(trial)
         if video is not None:  # full frames stay lazy: one second is ~1 GB at 2048 x 1088
             t = video.indexes["time"].values
             i0, i1 = (int(i) for i in np.searchsorted(t, [t0, t1], side="left"))
