@@ -1,18 +1,30 @@
-"""Store benchmarks (issue: data foundation).
+"""Store benchmarks: opening, one-second windows, single frames (issue 9, "reads near the limit").
 
-Prints, in one run, on a synthetic store built in a temporary folder:
+Prints, in one run, on a synthetic store built in a temporary (or ``--cache``) folder:
 
 1. seconds to open the store and list its trials, per 100 trials;
-2. a one-second all-modality window read (video + EEG + peripheral, computed to NumPy)
-   against a plain NumPy read of the same number of bytes from an uncompressed ``.npy``
-   file in the same folder (ratio = store / NumPy; the baseline runs in the same process);
-3. milliseconds to fetch one frame at a random time (``Dataset.frame`` on a store), p50 and p95.
+2. a one-second all-modality window of the stored groups (face crops, browsing proxy, EEG,
+   peripheral signals, events) through ``Dataset.window`` against the same chunks read with
+   zarr directly, and those direct reads against NumPy loading the same number of bytes from an
+   uncompressed ``.npy`` file. API and direct reads are timed alternately on the same random
+   windows, so both see the same machine load; both ratios are printed;
+3. one face-crop frame at a random time (``Dataset.frame(..., node="face")``: one chunk read),
+   p50 / p95 (target p95 <= 5 ms);
+4. one full-resolution frame at a random time from the raw video the store references
+   (``Dataset.frame(..., node="video")``: one seek + decode), p50 / p95.
 
-Usage: python benchmarks/bench_store.py [--subjects 2 --trials 10 --duration 4 --repeats 20]
+Usage::
+
+    python benchmarks/bench_store.py                      # 1 x 4 trials x 4 s at 2048 x 1088
+    python benchmarks/bench_store.py --size 136x160 --subjects 2 --trials 10   # small, fast
+    python benchmarks/bench_store.py --cache /tmp/bench-store   # keep raw + store for reruns
+
+Figures depend on the machine and its load; run on an otherwise idle machine.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import warnings
@@ -30,122 +42,136 @@ def _timeit(fn, repeats):
     return np.array(out)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--subjects", type=int, default=2)
-    p.add_argument("--trials", type=int, default=10)
-    p.add_argument("--duration", type=float, default=4.0)
-    p.add_argument("--repeats", type=int, default=20)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
+def _pct(t):
+    return f"p50 {np.percentile(t, 50) * 1e3:.2f} ms, p95 {np.percentile(t, 95) * 1e3:.2f} ms"
 
-    warnings.simplefilter("ignore")
-    import mmme_analysis as mm
+
+def build(folder: Path, args):
+    """Synthesise the raw folder and convert it (reused from ``folder`` when already there)."""
     from mmme_analysis.convert import convert
     from mmme_analysis.synth.generator import SynthConfig, synthesize
 
+    raw, store = folder / "raw", folder / "bench.zarr"
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    t_synth = t_convert = 0.0
+    if not (raw / ".done").exists():
+        t0 = time.perf_counter()
+        synthesize(raw, SynthConfig(n_subjects=args.subjects, n_trials=args.trials, duration=args.duration,
+                                    rest=1.0, seed=args.seed, size=(width, height)),
+                   progress=False, overwrite=True)
+        (raw / ".done").touch()
+        t_synth = time.perf_counter() - t0
+    if not (store / ".done").exists():
+        t0 = time.perf_counter()
+        convert(raw, store, progress=False, overwrite=True)
+        (store / ".done").touch()
+        t_convert = time.perf_counter() - t0
+    return raw, store, t_synth, t_convert
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--subjects", type=int, default=1)
+    p.add_argument("--trials", type=int, default=4)
+    p.add_argument("--duration", type=float, default=4.0)
+    p.add_argument("--size", default="2048x1088", help="video frame size WxH (MMME: 2048x1088)")
+    p.add_argument("--repeats", type=int, default=40)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cache", type=Path, help="folder to build in and reuse (default: a temporary one)")
+    args = p.parse_args(argv)
+
+    warnings.simplefilter("ignore")
+    import zarr
+
+    import mmme_analysis as mm
+
     rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        t0 = time.perf_counter()
-        raw = synthesize(tmp / "raw", SynthConfig(n_subjects=args.subjects, n_trials=args.trials,
-                                                  duration=args.duration, rest=1.0, seed=args.seed), progress=False)
-        t_synth = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        store = convert(raw, tmp / "bench.zarr", progress=False)
-        t_convert = time.perf_counter() - t0
+        folder = args.cache or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        raw, store, t_synth, t_convert = build(folder, args)
         n_trials = args.subjects * args.trials
-        print(f"dataset: {args.subjects} subjects x {args.trials} trials x {args.duration:g} s "
-              f"(synth {t_synth:.1f} s, convert {t_convert:.1f} s)")
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; zarr codec pipeline "
+              f"{zarr.config.get('codec_pipeline.path')}")
+        print(f"dataset: {args.subjects} subjects x {args.trials} trials x {args.duration:g} s at {args.size} "
+              f"(synth {t_synth:.1f} s, convert {t_convert:.1f} s; 0 = reused)")
 
         # 1. open + list
-        def open_list():
-            ds = mm.open_dataset(store)
-            return len(ds.trials)
-
-        t_open = _timeit(open_list, args.repeats)
+        t_open = _timeit(lambda: len(mm.open_dataset(store).trials), args.repeats)
         print(f"open store + list trials: {np.median(t_open) * 1e3:.1f} ms for {n_trials} trials "
               f"= {np.median(t_open) / n_trials * 100:.3f} s per 100 trials")
 
-        # 2. one-second window, all modalities, vs NumPy reading the same bytes
+        # 2. one-second window of the stored groups, API vs direct zarr vs NumPy
         ds = mm.open_dataset(store)
-        trials = ds.trials
-        pick = list(trials["trial"])
-
-        windows = [(pick[rng.integers(len(pick))], float(rng.uniform(0, args.duration - 1.0)))
-                   for _ in range(args.repeats)]
-        it = iter(range(10**9))
-
-        def window():
-            trial, t = windows[next(it) % len(windows)]
-            w = ds.window(trial, t, t + 1.0).compute()
-            return sum(int(v.nbytes) for node in w.subtree for v in node.dataset.data_vars.values())
-
-        # the same chunks read with zarr directly (the time -> index step included, coordinates
-        # excluded: they are held in memory by both)
-        import zarr
-
-        skip = ("time", "frame", "channel", "ch_type", "pos", "xyz")
+        pick = list(ds.trials["trial"])
+        stored = ("face", "proxy", "eeg", "peri")
         times, arrays = {}, {}
         for trial in pick:  # coordinates and opened arrays held by both sides
             tree = ds.trial(trial)
-            for g in ("video", "eeg", "peri"):
+            for g in stored:
                 if g in tree.children:
-                    node = store / "trials" / trial / g
-                    times[trial, g] = tree[g]["time"].values
-                    arrays[trial, g] = [zarr.open_array(str(node / p.name), mode="r") for p in sorted(node.iterdir())
-                                        if p.is_dir() and p.name not in skip]
-        jt = iter(range(10**9))
+                    node = tree[g].to_dataset(inherit=False)
+                    times[trial, g] = node["time"].values
+                    arrays[trial, g] = [(zarr.open_array(str(store / "trials" / trial / g / v), mode="r"),
+                                         node[v].dims) for v in node.data_vars if "time" in node[v].dims]
+            ds.window(trial, 0.0, 0.1)  # warm: trial metadata opened, as in a browsing session
 
-        def direct():
-            trial, t = windows[next(jt) % len(windows)]
+        def api(trial, t):
+            w = ds.window(trial, t, t + 1.0)
+            return sum(int(v.nbytes) for g in stored if g in w.children
+                       for v in w[g].to_dataset(inherit=False).compute().data_vars.values())
+
+        def direct(trial, t):
             n = 0
-            for (tr, group), tt in times.items():
-                if tr != trial:
+            for g in stored:
+                if (trial, g) not in times:
                     continue
-                i0, i1 = np.searchsorted(tt, [t, t + 1.0])
-                for arr in arrays[trial, group]:
-                    key = (slice(None), slice(i0, i1)) if group == "eeg" else (slice(i0, i1),)
-                    n += arr[key].nbytes
+                i0, i1 = np.searchsorted(times[trial, g], [t, t + 1.0])
+                for arr, dims in arrays[trial, g]:
+                    n += arr[tuple(slice(i0, i1) if d == "time" else slice(None) for d in dims)].nbytes
             return n
 
-        nbytes = window()
-        direct()
-        blob = tmp / "baseline.npy"
+        windows = [(pick[rng.integers(len(pick))], float(rng.uniform(0, args.duration - 1.0)))
+                   for _ in range(args.repeats)]
+        nbytes = api(*windows[0])
+        assert nbytes == direct(*windows[0]), "API and direct reads differ in size"
+        blob = folder / "baseline.npy"
         np.save(blob, rng.integers(0, 255, nbytes, dtype=np.uint8))
-
-        def numpy_read():
-            return np.load(blob).nbytes
-
-        t_np = _timeit(numpy_read, args.repeats)
-        cold = mm.open_dataset(store)  # every trial opened for the first time in this object
-        t_cold = []
-        for trial in pick[: args.repeats]:
+        t_api, t_direct, t_np = [], [], []
+        for k, (trial, t) in enumerate(windows * 2):  # alternate which goes first
+            for which in ((api, t_api), (direct, t_direct))[:: 1 if k % 2 else -1]:
+                t0 = time.perf_counter()
+                which[0](trial, t)
+                which[1].append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            cold.window(trial, 0.5, 1.5).compute()
+            np.load(blob)
+            t_np.append(time.perf_counter() - t0)
+        t_api, t_direct, t_np = (np.array(x) for x in (t_api, t_direct, t_np))
+        cold = mm.open_dataset(store)
+        t_cold = []
+        for trial in pick:
+            t0 = time.perf_counter()
+            cold.window(trial, 0.5, 1.5)
             t_cold.append(time.perf_counter() - t0)
-        for trial in pick:  # warm: trial metadata already opened (as in a browsing session)
-            ds.window(trial, 0.0, 0.1)
-        t_win = _timeit(window, args.repeats)
-        t_direct = _timeit(direct, args.repeats)
-        print(f"one-second all-modality window ({nbytes / 1e6:.2f} MB, zarr pipeline "
-              f"{zarr.config.get('codec_pipeline.path')}): API {np.median(t_win) * 1e3:.1f} ms "
-              f"(first access of a trial {np.median(t_cold) * 1e3:.1f} ms), direct zarr same chunks "
-              f"{np.median(t_direct) * 1e3:.1f} ms, NumPy same bytes {np.median(t_np) * 1e3:.2f} ms")
-        print(f"  ratio API / direct zarr = {np.median(t_win) / np.median(t_direct):.2f} (target <= 1.3); "
+        print(f"one-second window of the stored groups ({nbytes / 1e6:.2f} MB: {', '.join(stored)}): "
+              f"API {np.median(t_api) * 1e3:.2f} ms (first access of a trial {np.median(t_cold) * 1e3:.1f} ms), "
+              f"direct zarr same chunks {np.median(t_direct) * 1e3:.2f} ms, NumPy same bytes "
+              f"{np.median(t_np) * 1e3:.2f} ms")
+        print(f"  ratio API / direct zarr = {np.median(t_api) / np.median(t_direct):.2f} (target <= 1.3; "
+              f"median of paired ratios {np.median(t_api / t_direct):.2f}); "
               f"direct zarr / NumPy = {np.median(t_direct) / np.median(t_np):.1f}")
 
-        # 3. one frame at a random time
+        # 3. / 4. one frame at a random time: face crop (store), full frame (raw video)
         fps = 150.0
+        for node, label, target in (("face", "face-crop frame", " (target p95 <= 5 ms)"),
+                                    ("video", "full-resolution raw frame", "")):
+            def frame(node=node):
+                trial = pick[rng.integers(len(pick))]
+                return ds.frame(trial, int(rng.integers(int(args.duration * fps))), node=node)
 
-        def frame():
-            trial = pick[rng.integers(len(pick))]
-            return ds.frame(trial, int(round(rng.uniform(0, args.duration - 0.01) * fps)))
-
-        frame()
-        t_frame = _timeit(frame, max(args.repeats, 50))
-        print(f"one frame at a random time: p50 {np.percentile(t_frame, 50) * 1e3:.2f} ms, "
-              f"p95 {np.percentile(t_frame, 95) * 1e3:.2f} ms")
+            shape = frame().shape
+            t_frame = _timeit(frame, max(args.repeats, 50))
+            print(f"one {label} {shape[1]}x{shape[0]} at a random time: {_pct(t_frame)}{target}")
 
 
 if __name__ == "__main__":

@@ -84,6 +84,20 @@ def trials_frame(rows) -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
+def video_file_frame(path, index: int, *, label: str) -> np.ndarray:
+    """Frame ``index`` of a video file: one frame-exact seek + decode (no dask chunk).
+
+    ``label`` names the trial in the error for an index past the end (the path is not
+    quoted: in the raw layout it holds the participant's name).
+    """
+    from ..io.video import read_frame, video_index
+
+    n = video_index(path).n_frames
+    if index >= n:
+        raise IndexError(f"Invalid value for 'index': expected < {n} frames, got {index} ({label})")
+    return read_frame(path, index)
+
+
 class Backend:
     """What a storage backend provides to :class:`Dataset` (raw, image sequences, Zarr).
 

@@ -26,7 +26,7 @@ from .._warnings import MMMEWarning
 from ..alignment import align_session, fits_to_json
 from ..errors import DataFormatError
 from ..vocab import STIMULUS_CATEGORIES, marker_category
-from .base import Backend, events_dataset, trials_frame
+from .base import Backend, events_dataset, trials_frame, video_file_frame
 
 __all__ = ["RawBackend", "find_participants", "trial_id", "pseudonyms", "resolve_shown"]
 
@@ -283,6 +283,15 @@ class RawBackend(Backend):
         })
         return tree
 
+    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
+        """One full frame: a single frame-exact seek + decode in the trial video (no chunk)."""
+        self.trials  # noqa: B018 - fills the id -> (subject, marker) map
+        subject, marker = self._keys[trial]
+        ses = self.session(subject)
+        if node == "video" and marker in ses.videos:
+            return video_file_frame(ses.videos[marker], index, label=f"trial {trial}")
+        return super().frame(trial, index, node=node)
+
     @staticmethod
     def _eeg_node(ses: _Session, t0: float, t1: float) -> xr.Dataset:
         raw = ses.raw
@@ -320,13 +329,15 @@ class RawBackend(Backend):
         t = np.arange(int(round((t1 - t0) * sfreq))) / sfreq
         dev_t = fit.to_device(t0 + t) if fit is not None else t0 + t
         src_t = bio["time"].values
+        # only the samples around the window are read (the recording is read in place, lazily)
+        i0, i1 = np.searchsorted(src_t, [dev_t[0], dev_t[-1]]) if t.size else (0, 0)
+        cut = slice(max(int(i0) - 1, 0), min(int(i1) + 2, src_t.size))
+        part = bio.isel(time=cut).drop_vars("trigger", errors="ignore").compute()
         ds = xr.Dataset(coords={"time": ("time", t, {"units": "s"})},
                         attrs={"sfreq": sfreq, "source": ses.shown(ses.peri_file)})
-        for var in bio.data_vars:
-            if var == "trigger":
-                continue
-            ds[var] = ("time", np.interp(dev_t, src_t, np.asarray(bio[var].values, float), left=np.nan, right=np.nan),
-                       {"units": bio[var].attrs.get("units", "")})
+        for var in part.data_vars:
+            ds[var] = ("time", np.interp(dev_t, src_t[cut], np.asarray(part[var].values, float), left=np.nan,
+                                         right=np.nan), {"units": bio[var].attrs.get("units", "")})
         return ds
 
     @staticmethod

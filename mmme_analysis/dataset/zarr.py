@@ -14,7 +14,7 @@ import xarray as xr
 
 from ..errors import DataFormatError
 from ..io.store import annotations_from_xarray, check_store, trial_path, use_fast_codecs
-from .base import TRIAL_COLUMNS, Backend, trials_frame
+from .base import TRIAL_COLUMNS, Backend, trials_frame, video_file_frame
 
 __all__ = ["ZarrBackend"]
 
@@ -45,8 +45,16 @@ class ZarrBackend(Backend):
         self._arrays = functools.lru_cache(maxsize=64)(self._open_arrays)
         # the raw video of a trial, resolved (coding sheet read for the pseudonyms) and probed once
         self._video = functools.lru_cache(maxsize=64)(self._referenced_video)
+        self._source_file = functools.lru_cache(maxsize=64)(self._source_file)
         self._annotations = None
         self._trials = None
+        self._frames_array = functools.lru_cache(maxsize=256)(self._open_frames)
+
+    @staticmethod
+    def _open_frames(path: str):
+        import zarr
+
+        return zarr.open_array(path, mode="r")
 
     @property
     def annotations(self) -> pd.DataFrame:
@@ -136,61 +144,71 @@ class ZarrBackend(Backend):
         return da_.to_dataset(name="frames").assign_attrs(fps=face.attrs["fps"], source=tree.attrs["video_source"])
 
     def _open_arrays(self, trial: str) -> dict:
-        """{group: (dataset, {variable: zarr.Array})} of a trial, for eager window reads."""
+        """{group: (dataset, {variable: (zarr.Array, dims)})} of a trial, for eager window reads."""
         import zarr
 
         out = {}
         for name, node in self._open(trial).children.items():
             ds = node.to_dataset(inherit=False)
-            arrays = {v: zarr.open_array(str(trial_path(self.path, trial) / name / v), mode="r")
+            arrays = {v: (zarr.open_array(str(trial_path(self.path, trial) / name / v), mode="r"), ds[v].dims)
                       for v in ds.data_vars if "time" in ds[v].dims} if "time" in ds.dims else {}
             out[name] = (ds, arrays)
         return out
 
     def window(self, trial: str, t0: float, t1: float) -> xr.DataTree:
-        """The window read eagerly: one zarr read per variable, issued together, no dask graph."""
+        """The window read eagerly: one zarr read per variable, issued together, no dask graph.
+
+        The chunk reads run in a thread pool (zarr's codecs release the GIL) while the
+        coordinates, events and the lazy full-frame slice are cut; the tree is assembled
+        with :meth:`xarray.DataTree.from_dict`, which does not copy the groups again.
+        """
         groups = self._arrays(trial)
-        jobs = {}
+        futures, bounds = {}, {}
         for name, (ds, arrays) in groups.items():
             if arrays:
                 i0, i1 = (int(i) for i in np.searchsorted(ds.indexes["time"].values, [t0, t1], side="left"))
-                for var, arr in arrays.items():
-                    jobs[name, var] = (arr, tuple(slice(i0, i1) if d == "time" else slice(None)
-                                                  for d in ds[var].dims), (i0, i1))
-        values = dict(zip(jobs, _POOL.map(lambda job: job[0][job[1]], jobs.values())))
-        children = {}
-        for name, (ds, arrays) in groups.items():
-            if name == "events":
-                keep = (ds["offset"].values >= t0) & (ds["onset"].values < t1) if ds.sizes.get("event", 0) else []
-                children[name] = xr.DataTree(ds.isel(event=np.flatnonzero(keep)))
-                continue
-            if not arrays:
-                children[name] = xr.DataTree(ds)
-                continue
-            i0, i1 = jobs[name, next(iter(arrays))][2]
-            coords = {k: v.variable[tuple(slice(i0, i1) if d == "time" else slice(None) for d in v.dims)]
-                      for k, v in ds.coords.items()}
-            data = {var: xr.Variable(ds[var].dims, values[name, var], attrs=ds[var].attrs) for var in arrays}
-            children[name] = xr.DataTree(xr.Dataset(data, coords=coords, attrs=ds.attrs))
+                bounds[name] = i0, i1
+                for var, (arr, dims) in arrays.items():
+                    key = tuple(slice(i0, i1) if d == "time" else slice(None) for d in dims)
+                    futures[name, var] = _POOL.submit(arr.__getitem__, key)
+        nodes = {"/": xr.Dataset(attrs=dict(self._open(trial).attrs))}
         video = self._video(trial)
         if video is not None:  # full frames stay lazy: one second is ~1 GB at 2048 x 1088
             t = video.indexes["time"].values
             i0, i1 = (int(i) for i in np.searchsorted(t, [t0, t1], side="left"))
-            children["video"] = xr.DataTree(video.isel(time=slice(i0, i1)))
-        return xr.DataTree(xr.Dataset(attrs=dict(self._open(trial).attrs)), children=children)
+            nodes["/video"] = video.isel(time=slice(i0, i1))
+        coords = {}
+        for name, (ds, arrays) in groups.items():
+            if name == "events":
+                keep = (ds["offset"].values >= t0) & (ds["onset"].values < t1) if ds.sizes.get("event", 0) else []
+                nodes[f"/{name}"] = ds.isel(event=np.flatnonzero(keep))
+            elif not arrays:
+                nodes[f"/{name}"] = ds
+            else:
+                i0, i1 = bounds[name]
+                coords[name] = {k: v.variable[tuple(slice(i0, i1) if d == "time" else slice(None) for d in v.dims)]
+                                for k, v in ds.coords.items()}
+        for name, cut in coords.items():
+            ds, arrays = groups[name]
+            data = {var: xr.Variable(dims, futures[name, var].result(), attrs=ds[var].attrs)
+                    for var, (_, dims) in arrays.items()}
+            nodes[f"/{name}"] = xr.Dataset(data, coords=cut, attrs=ds.attrs)
+        return xr.DataTree.from_dict(nodes)
 
     def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
         """One frame (y, x, rgb) uint8: a single chunk read, or one seek in the raw video."""
-        import zarr
-
         path = trial_path(self.path, trial) / node / "frames"
         if not (path / "zarr.json").is_file():
-            if node == "video" and self._source_file(trial) is not None:
+            source = self._source_file(trial) if node == "video" else None
+            if source is not None and source.is_file():
+                self._video(trial)  # checks the file still has the frames the store was converted from
+                return video_file_frame(source, index, label=f"trial {trial}")
+            if source is not None:
                 return super().frame(trial, index, node=node)
             raise ValueError(f"Invalid value for 'node': trial {trial} of {self.path} has no {node!r} frames"
                              + (f" (its raw video {self._open(trial).attrs.get('video_source')} is not reachable "
                                 f"below {self.raw}; pass raw= to open_dataset)" if node == "video" else ""))
-        arr = zarr.open_array(str(path), mode="r")
+        arr = self._frames_array(str(path))
         if index >= arr.shape[0]:
             raise IndexError(f"Invalid value for 'index': expected < {arr.shape[0]} frames, got {index}")
         return np.asarray(arr[index])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import dask.array as da
 import numpy as np
 import pandas as pd
 
@@ -20,7 +21,9 @@ from .._validate import check_int, check_path, check_sfreq
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
 from ..vocab.units import SI_UNITS
+from .biopac_mat import read_mat_export
 from .eeg import _check_trigger
+from .matfile import MatMatrix
 
 __all__ = [
     "BIOPAC_COLUMNS",
@@ -62,6 +65,7 @@ _UNIT_TO_SI = {
     "bpm": (1.0, "bpm"),
 }
 _DIGITAL_HIGH_V = 5.0
+_CHUNK = 2**18  # samples per dask chunk / per trigger-decoding block (~4 min at 1000 Hz)
 
 
 _REQUIRED = ("ECG", "PPG", "RSP", "EMG", "EDA", "SKT")
@@ -217,57 +221,6 @@ def _ecg_rate_from_ecg(ecg: np.ndarray, sfreq: float) -> np.ndarray:
     )
 
 
-def _strings(value) -> list[str]:
-    """Labels/units from a loadmat char matrix, cell array or string."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "US":
-        return [str(s).strip() for s in arr.ravel()]
-    if arr.dtype == object:
-        return [str(np.asarray(s).ravel()[0]).strip() if np.asarray(s).size else "" for s in arr.ravel()]
-    raise TypeError(f"not text: {arr.dtype}")
-
-
-def _read_mat(path: Path):
-    from scipy.io import loadmat
-
-    try:
-        mat = loadmat(path, squeeze_me=False, chars_as_strings=True)
-    except Exception as err:  # scipy raises ValueError/TypeError/OSError on bad bytes
-        raise DataFormatError(
-            f"{path}: cannot be read as an AcqKnowledge .mat export (truncated or not a "
-            f"MATLAB file): {type(err).__name__}: {err}"
-        ) from err
-    for var in ("data", "labels", "isi"):
-        if var not in mat:
-            raise DataFormatError(
-                f"{path}: variable {var!r} missing: expected an AcqKnowledge .mat export with "
-                f"data, labels, units, isi, isi_units, start_sample (found "
-                f"{', '.join(k for k in mat if not k.startswith('__'))})"
-            )
-    try:
-        labels = _strings(mat["labels"])
-        units = _strings(mat["units"]) if "units" in mat else [BIOPAC_UNITS.get(c, "") for c in labels]
-    except TypeError as err:
-        raise DataFormatError(f"{path}: 'labels'/'units' are not text: {err}") from None
-    data = np.asarray(mat["data"])
-    if data.ndim != 2 or data.dtype.kind not in "fiu":
-        raise DataFormatError(
-            f"{path}: variable 'data': expected a numeric (n_samples x {len(labels)}) matrix, "
-            f"got {data.dtype} {data.shape}"
-        )
-    isi = np.asarray(mat["isi"], dtype=float).ravel()
-    isi_units = _strings(mat["isi_units"])[0] if "isi_units" in mat else "ms"
-    scale = {"ms": 1e-3, "msec": 1e-3, "s": 1.0, "sec": 1.0, "us": 1e-6, "µs": 1e-6}.get(isi_units.lower())
-    if isi.size != 1 or scale is None or not np.isfinite(isi[0]) or isi[0] <= 0:
-        raise DataFormatError(
-            f"{path}: variable 'isi': expected one finite positive sample interval in "
-            f"ms or s, got {isi.tolist()} {isi_units!r}"
-        )
-    sfreq = 1.0 / (isi[0] * scale)
-    start = float(np.asarray(mat.get("start_sample", 0.0), dtype=float).ravel()[0])
-    return data, labels, units, sfreq, start
-
-
 def _read_acq(path: Path):
     import bioread
 
@@ -292,6 +245,24 @@ def _read_acq(path: Path):
     return data, [str(c.name).strip() for c in chans], [str(c.units).strip() for c in chans], rates.pop(), 0.0
 
 
+def _trigger(path: Path, data, columns: list) -> np.ndarray:
+    """int16 trigger code from the eight digital lines, read in blocks (thresholded at half their maximum)."""
+    top = 0.0
+    for i in range(0, data.shape[0], _CHUNK):
+        block = np.asarray(data[i:i + _CHUNK, columns], dtype=float)
+        if not np.all(np.isfinite(block)):
+            bad = [d for k, d in enumerate(_DIGITAL) if not np.all(np.isfinite(block[:, k]))]
+            raise DataFormatError(f"{path}: non-finite values in {', '.join(bad)}: expected 0 / 5 V levels")
+        top = max(top, float(block.max(initial=0.0)))
+    code = np.zeros(data.shape[0], dtype=np.int16)
+    if top > 0:
+        weights = (1 << np.arange(8)).astype(np.int16)
+        for i in range(0, data.shape[0], _CHUNK):
+            bits = np.asarray(data[i:i + _CHUNK, columns], dtype=float) > 0.5 * top
+            code[i:i + _CHUNK] = bits.astype(np.int16) @ weights
+    return code
+
+
 def read_biopac(path):
     """Read a BIOPAC recording (AcqKnowledge ``.mat`` export or native ``.acq``).
 
@@ -308,7 +279,9 @@ def read_biopac(path):
         ``EMG_B`` (V), ``EDA`` (S), ``SKT`` (SKT A), ``SKT_B`` (degC), ``ECG_rate``
         (bpm), each with a ``units`` attr and a ``label`` attr (the file's column), and
         ``trigger`` (int16, code decoded from the eight digital lines, thresholded at
-        half of their maximum). Coordinate ``time`` (s on the device clock:
+        half of their maximum; in memory). The signals are lazy (dask, one chunk per
+        2^18 samples): a ``.mat`` export's matrix is read in place, so a window reads only
+        its samples and a 73-minute session is not held in memory. Coordinate ``time`` (s on the device clock:
         ``(start_sample + sample) / sfreq``). Attrs ``sfreq`` (Hz) and ``source`` (file).
 
     Raises
@@ -322,7 +295,8 @@ def read_biopac(path):
     path = check_path("path", path, kind="file")
     suffix = path.suffix.lower()
     if suffix == ".mat":
-        data, labels, units, sfreq, start = _read_mat(path)
+        data, labels, units, sfreq, start = read_mat_export(path)
+        units = units if units is not None else [BIOPAC_UNITS.get(c, "") for c in labels]
     elif suffix == ".acq":
         data, labels, units, sfreq, start = _read_acq(path)
     else:
@@ -357,16 +331,12 @@ def read_biopac(path):
                 f"{path}: column {label!r} has unit {unit!r}: expected a unit convertible to "
                 f"{SI_UNITS[var]} (e.g. {BIOPAC_UNITS[label]!r})"
             )
-        x = np.asarray(data[:, j], dtype=np.float64) * conv[0]
-        variables[var] = xr.Variable(("time",), x, attrs={"units": conv[1], "label": label})
-    digital = np.column_stack([np.asarray(data[:, col[d]], dtype=float) for d in _DIGITAL])
-    if not np.all(np.isfinite(digital)):
-        bad = [d for k, d in enumerate(_DIGITAL) if not np.all(np.isfinite(digital[:, k]))]
-        raise DataFormatError(f"{path}: non-finite values in {', '.join(bad)}: expected 0 / 5 V levels")
-    top = digital.max() if digital.size else 0.0
-    bits = digital > (0.5 * top) if top > 0 else np.zeros_like(digital, dtype=bool)
-    trigger = (bits.astype(np.int16) << np.arange(8, dtype=np.int16)).sum(axis=1).astype(np.int16)
-    variables["trigger"] = xr.Variable(("time",), trigger, attrs={"units": "1", "label": "Digital (STP Input 0-7)"})
+        column = data.column_view(j) if isinstance(data, MatMatrix) else data[:, j]
+        x = da.from_array(column, chunks=_CHUNK, name=False).astype(np.float64)  # read when sliced
+        variables[var] = xr.Variable(("time",), x * conv[0] if conv[0] != 1.0 else x,
+                                     attrs={"units": conv[1], "label": label})
+    variables["trigger"] = xr.Variable(("time",), _trigger(path, data, [col[d] for d in _DIGITAL]),
+                                       attrs={"units": "1", "label": "Digital (STP Input 0-7)"})
     time = (start + np.arange(n)) / sfreq
     return xr.Dataset(
         variables,
