@@ -22,7 +22,11 @@ from ._validate import check_positive
 from ._warnings import MMMEWarning
 from .errors import AlignmentError
 
-__all__ = ["ClockFit", "match_markers", "fit_clock", "align_session", "fits_to_json", "fits_from_json"]
+__all__ = ["MAX_DRIFT_PPM", "ClockFit", "match_markers", "fit_clock", "align_session", "fits_to_json", "fits_from_json"]
+
+
+#: Largest clock drift (ppm) against the EEG accepted by :func:`align_session`.
+MAX_DRIFT_PPM = 500.0
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,7 @@ def align_session(
     device_events: dict,
     *,
     tolerance: float = 0.02,
+    max_drift_ppm: float = MAX_DRIFT_PPM,
     sources: dict | None = None,
 ) -> dict:
     """Fit every device's clock to the reference (EEG) clock of one session.
@@ -172,6 +177,10 @@ def align_session(
     tolerance : float
         Largest residual (s) accepted after the fit. A marker beyond it is inconsistent
         (matched to the wrong onset, or a device that skipped) and raises.
+    max_drift_ppm : float
+        Largest clock drift (ppm) accepted, default :data:`MAX_DRIFT_PPM` (500 ppm: crystal
+        clocks of EEG, BIOPAC and camera systems drift by tens of ppm). A larger drift means
+        a wrong sampling interval or frame rate in a file header, and raises.
     sources : dict of str to str, optional
         File of each device, named in warnings and errors.
 
@@ -183,9 +192,11 @@ def align_session(
     ------
     AlignmentError
         When a device shares no marker with the reference, when its matched onsets are not
-        in the same order as the reference's, or when a residual exceeds ``tolerance``.
+        in the same order as the reference's, when a residual exceeds ``tolerance``, or when
+        the drift exceeds ``max_drift_ppm``.
     """
     tolerance = check_positive("tolerance", tolerance)
+    max_drift_ppm = check_positive("max_drift_ppm", max_drift_ppm)
     sources = sources or {}
     fits = {}
     for device, events in device_events.items():
@@ -224,10 +235,19 @@ def align_session(
                 f"{device}{where}: inconsistent trigger timing, residuals beyond {1e3 * tolerance:.0f} ms "
                 f"after the clock fit: {details}"
             )
+        drift = (rate - 1.0) * 1e6
+        if abs(drift) > max_drift_ppm:
+            marks = [int(x) for x in m["marker"]]
+            raise AlignmentError(
+                f"{device}{where}: clock drift {drift:+.0f} ppm against the EEG over markers "
+                f"{marks[:6]}{' ...' if len(marks) > 6 else ''}; expected at most {max_drift_ppm:g} ppm: a sampling "
+                f"interval or frame rate in one of the files' headers is wrong (the {device} clock runs at "
+                f"{rate:.4f}x the EEG's)"
+            )
         fits[device] = ClockFit(
             device=device,
             offset_s=offset,
-            drift_ppm=(rate - 1.0) * 1e6,
+            drift_ppm=drift,
             markers=tuple(int(x) for x in m["marker"]),
             ref_times=tuple(float(x) for x in m["t_ref"]),
             residuals_s=tuple(float(x) for x in resid),

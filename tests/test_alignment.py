@@ -129,3 +129,20 @@ def test_summary_is_json_friendly(session):
     assert isinstance(fit, ClockFit)
     s = json.loads(json.dumps(fit.summary()))
     assert s["n_markers"] == len(markers) and s["device"] == "biopac"
+
+
+@pytest.mark.parametrize("scale, drift", [(2.0, "\\+1000000"), (0.5, "-500000"), (1.0006, "\\+600"), (0.9994, "-600")])
+def test_implausible_drift_raises_naming_device_and_markers(session, scale, drift):
+    markers, t_eeg, *_ = session
+    with pytest.raises(AlignmentError, match=rf"biopac \(s01\.mat\): clock drift {drift} ppm against the EEG over markers "
+                                             rf"\[101, 100, 107, .*expected at most 500 ppm: a sampling interval or frame rate"):
+        align_session(_events(markers, t_eeg), {"biopac": _events(markers, 5.0 + scale * t_eeg)},
+                      sources={"biopac": "s01.mat"})
+
+
+def test_drift_within_bound_is_accepted(session):
+    markers, t_eeg, *_ = session
+    fit = align_session(_events(markers, t_eeg), {"biopac": _events(markers, 5.0 + 1.0004 * t_eeg)})["biopac"]
+    assert abs(fit.drift_ppm - 400) < 1e-3
+    with pytest.raises(AlignmentError, match="expected at most 300 ppm"):
+        align_session(_events(markers, t_eeg), {"biopac": _events(markers, 5.0 + 1.0004 * t_eeg)}, max_drift_ppm=300)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._validate import check_path
-from .base import TRIAL_COLUMNS, Backend, Dataset, slice_time
+from .base import PROBLEM_COLUMNS, TRIAL_COLUMNS, Backend, Dataset, slice_time
 
-__all__ = ["Dataset", "Backend", "open_dataset", "slice_time", "TRIAL_COLUMNS"]
+__all__ = ["Dataset", "Backend", "open_dataset", "slice_time", "TRIAL_COLUMNS", "PROBLEM_COLUMNS"]
 
 
 def open_dataset(path, *, raw=None, coding_file=None, flavour: str = "auto", fps: float | None = None) -> Dataset:

@@ -9,12 +9,15 @@ from .._validate import check_int, check_option, check_type
 from ..alignment import fits_from_json
 from ..io.mne import raw_from_arrays
 
-__all__ = ["Dataset", "Backend", "slice_time", "events_dataset", "TRIAL_COLUMNS"]
+__all__ = ["Dataset", "Backend", "slice_time", "events_dataset", "TRIAL_COLUMNS", "PROBLEM_COLUMNS"]
 
 #: Columns of ``Dataset.trials``, in order; ``trial`` is the key, the rest is metadata.
 #: ``marker`` and ``category`` are nullable integers (``<NA>`` for datasets without markers).
 TRIAL_COLUMNS = ("trial", "subject", "marker", "clip", "category", "category_name", "n_events", "n_me", "n_mae",
                  "has_video", "has_eeg", "has_peri")
+
+#: Columns of ``Dataset.problems``: what was left out (a participant, trial or modality) and why.
+PROBLEM_COLUMNS = ("subject", "trial", "modality", "file", "error")
 
 #: nodes of a trial that hold frames: full frames, the tracked face region, the browsing video
 FRAME_NODES = ("video", "face", "proxy")
@@ -119,6 +122,12 @@ class Backend:
     def load(self, trial: str) -> xr.DataTree:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def problems(self) -> pd.DataFrame:
+        """What listing the trials left out (:data:`PROBLEM_COLUMNS`); filled by ``trials``."""
+        self.trials  # noqa: B018 - listing finds the problems
+        return pd.DataFrame(list(getattr(self, "_problems", [])), columns=list(PROBLEM_COLUMNS), dtype=str)
+
     def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
         """One frame (y, x, rgb) uint8 by 0-based position in the trial's ``node`` frames."""
         tree = self.load(trial)
@@ -185,6 +194,24 @@ class Dataset:
     def trials(self) -> pd.DataFrame:
         """One row per trial: ``trial`` (the id) and its metadata (:data:`TRIAL_COLUMNS`)."""
         return self._backend.trials
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """What was left out, and why: one row per participant, trial or modality skipped.
+
+        Columns :data:`PROBLEM_COLUMNS`: ``subject`` (pseudonym), ``trial`` (id, or "" for
+        a whole participant or modality), ``modality`` (``"session"``, ``"eeg"``, ``"peri"``,
+        ``"video"``, ``"annotations"``), ``file`` (shown below the dataset, pseudonymised) and
+        ``error``. Empty when everything was read. A bad participant is listed here (and
+        warned about) and the others stay usable.
+
+        Examples
+        --------
+        >>> import mmme_analysis as mm
+        >>> mm.open_dataset(mm.demo.data_path()).problems.empty
+        True
+        """
+        return self._backend.problems
 
     @property
     def subjects(self) -> list:

@@ -11,7 +11,6 @@ so ``stamp - time`` is the camera time at which the trial video started.
 from __future__ import annotations
 
 import collections
-import re
 import warnings
 from pathlib import Path
 
@@ -23,17 +22,14 @@ import xarray as xr
 
 from .._validate import check_path
 from .._warnings import MMMEWarning
-from ..alignment import align_session, fits_to_json
-from ..errors import DataFormatError
+from ..alignment import fits_to_json
+from ..errors import AlignmentError, DataFormatError
 from ..vocab import STIMULUS_CATEGORIES, marker_category
 from .base import Backend, events_dataset, trials_frame, video_file_frame
+from .session import Session
 
 __all__ = ["RawBackend", "find_participants", "trial_id", "pseudonyms", "resolve_shown"]
 
-EEG_EXTENSIONS = (".cdt", ".vhdr", ".set", ".edf", ".bdf", ".fif")
-PERI_EXTENSIONS = (".mat", ".acq")
-VIDEO_EXTENSIONS = (".avi", ".mp4")
-_VIDEO_NAME = re.compile(r"^(?P<label>[A-Za-z]+)_(?P<index>\d+)_(?P<marker>\d{3})_(?P<name>.+)_(?P<date>\d{8})$")
 
 
 def trial_id(subject: str, marker: int) -> str:
@@ -43,13 +39,18 @@ def trial_id(subject: str, marker: int) -> str:
 
 def pseudonyms(root: Path, participants=None) -> dict:
     """{real name: pseudonym} of a raw MMME folder: ``sub-01``, ... in sorted order of the
-    participant folder names and the coding sheet's ``Subject`` names."""
+    participant folder names, then the coding sheet's ``Subject`` names that have no folder
+    (so an extra name in the sheet does not shift the participants' pseudonyms)."""
     participants = find_participants(root) if participants is None else participants
-    names = {p.name for p in participants}
+    names = sorted({p.name for p in participants})
     sheet = Path(root) / "coding_file.xlsx"
     if sheet.is_file():
-        names |= set(pd.read_excel(sheet, usecols=["Subject"])["Subject"].dropna().astype(str).str.strip())
-    return {n: f"sub-{i + 1:02d}" for i, n in enumerate(sorted(names))}
+        try:
+            coded = set(pd.read_excel(sheet, usecols=["Subject"])["Subject"].dropna().astype(str).str.strip())
+        except (ValueError, OSError, KeyError):  # an unreadable sheet is reported by its reader
+            coded = set()
+        names += sorted(coded - set(names))  # after the folders: a sheet-only name shifts no folder's pseudonym
+    return {n: f"sub-{i + 1:02d}" for i, n in enumerate(names)}
 
 
 def resolve_shown(root: Path, shown: str) -> Path:
@@ -74,114 +75,6 @@ def find_participants(root: Path) -> list[Path]:
     )
 
 
-def _first(folder: Path, extensions) -> Path | None:
-    if not folder.is_dir():
-        return None
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in extensions and not p.name.startswith("."))
-    return files[0] if files else None
-
-
-class _Session:
-    """Everything of one participant's session that trials share (read once, cached)."""
-
-    def __init__(self, folder: Path, subject: str, annotations: pd.DataFrame):
-        from ..io.biopac import find_biopac_events, read_biopac
-        from ..io.eeg import find_eeg_events, read_eeg
-
-        self.folder, self.subject = folder, subject
-        self.eeg_file = _first(folder / "EEG", EEG_EXTENSIONS)
-        self.peri_file = _first(folder / "PERI", PERI_EXTENSIONS)
-        self.videos = {}
-        for p in sorted((folder / "video").glob("*")) if (folder / "video").is_dir() else []:
-            m = _VIDEO_NAME.match(p.stem)
-            if p.suffix.lower() in VIDEO_EXTENSIONS and m:
-                self.videos[int(m["marker"])] = p
-        self.frame_dirs = {}
-        if (folder / "frames").is_dir():
-            for p in sorted((folder / "frames").iterdir()):
-                if p.is_dir() and p.name.isdigit():
-                    self.frame_dirs[int(p.name)] = p
-
-        self.raw = read_eeg(self.eeg_file) if self.eeg_file else None
-        self.eeg_events = find_eeg_events(self.raw) if self.raw is not None else None
-        self.bio = read_biopac(self.peri_file) if self.peri_file else None
-        self.rows = annotations[annotations["subject"] == subject]
-
-        device_events, sources = {}, {}
-        if self.bio is not None:
-            device_events["biopac"] = find_biopac_events(self.bio)
-            sources["biopac"] = str(self.peri_file)
-        self.camera_starts = self._camera_starts()
-        if self.camera_starts:
-            device_events["camera"] = pd.DataFrame(
-                {"marker": list(self.camera_starts), "time": list(self.camera_starts.values())})
-            sources["camera"] = str(folder / ("frames" if self.frame_dirs else "video"))
-        self.fits = {}
-        if self.eeg_events is not None and device_events:
-            ref = self.eeg_events
-            with warnings.catch_warnings():
-                # the camera only sees stimulus markers, not the rest marker 100
-                warnings.filterwarnings("ignore", message=r"camera.*markers \[100\] are on the EEG", category=MMMEWarning)
-                fits = {}
-                for dev, ev in device_events.items():
-                    r = ref[ref["marker"] != 100] if dev == "camera" else ref
-                    fits.update(align_session(r, {dev: ev}, sources=sources))
-            self.fits = fits
-
-    def _camera_starts(self) -> dict:
-        """Camera clock (s since midnight) at the first frame of each trial whose start is known.
-
-        From the first XIMEA frame name when the trial has a frame folder, else from the
-        annotated rows (median of ``stamp - seconds from trial start``).
-        """
-        from ..io.video import read_frames
-
-        starts = {}
-        annotated = set(int(m) for m in self.rows["marker"].dropna()) if "marker" in self.rows else set()
-        for marker in sorted(set(self.videos) | set(self.frame_dirs) | annotated):
-            if marker in self.frame_dirs:
-                starts[marker] = float(read_frames(self.frame_dirs[marker])["stamp"].values[0])
-                continue
-            rows = self.rows[self.rows["marker"] == marker]
-            if "onset_stamp" in rows and rows["onset_stamp"].notna().any():
-                starts[marker] = float(np.median(rows["onset_stamp"] - rows["onset"]))
-        return starts
-
-    def shown(self, path) -> str:
-        """A file's path for display: relative to the dataset, participant name replaced by the id."""
-        if path is None:
-            return ""
-        rel = Path(path).relative_to(self.folder.parent)
-        return str(rel).replace(self.folder.name, self.subject)
-
-    def stimulus_markers(self) -> list[int]:
-        if self.eeg_events is not None:
-            ev = self.eeg_events
-            return [int(m) for m in ev.loc[(ev["marker"] >= 101) & (ev["marker"] <= 148), "marker"]]
-        return sorted(set(self.videos) | set(self.frame_dirs))
-
-    def window(self, marker: int) -> tuple[float, float]:
-        """(start, end) of a trial on the EEG clock (s): its marker to the next marker."""
-        ev = self.eeg_events
-        on = ev.loc[ev["marker"] == marker, "time"].to_numpy()
-        if on.size == 0:
-            raise DataFormatError(f"{self.eeg_file}: marker {marker} not found in the EEG trigger channel")
-        t0 = float(on[0])
-        later = ev.loc[ev["time"] > t0, "time"].to_numpy()
-        t1 = float(later[0]) if later.size else self.raw.n_times / self.raw.info["sfreq"]
-        return t0, t1
-
-    def video_time(self, marker: int, seconds) -> np.ndarray:
-        """Map seconds from the start of a trial video to the trial axis (s)."""
-        seconds = np.asarray(seconds, float)
-        cam = self.fits.get("camera")
-        start = self.camera_starts.get(marker)
-        if cam is None or start is None or self.eeg_events is None:
-            return seconds
-        t0, _ = self.window(marker)
-        return cam.to_reference(start + seconds) - t0
-
-
 class RawBackend(Backend):
     """Backend over a raw MMME-layout folder (real release or ``mmme synth`` output)."""
 
@@ -202,15 +95,23 @@ class RawBackend(Backend):
         sheet = root / "coding_file.xlsx"
         self._names = pseudonyms(root, self.participants)
         self._folders = {self._names[p.name]: p for p in self.participants}
+        self._sheet_problems, self._problems = [], []
         if sheet.is_file():
             self._annotations = read_coding_file(sheet, names=self._names)
+            orphans = self._annotations.loc[~self._annotations["subject"].isin(list(self._folders)), "subject"]
+            for subject, n in orphans.value_counts().sort_index().items():
+                self._sheet_problems.append({"subject": subject, "trial": "", "modality": "annotations",
+                                             "file": sheet.name, "error": f"{n} coded rows match no participant folder"})
+                warnings.warn(f"{sheet.name}: {n} rows of {subject} match no participant folder of the dataset; "
+                              f"expected a folder for every coded subject (those rows are in no trial)",
+                              MMMEWarning, stacklevel=3)
         else:
             self._annotations = pd.DataFrame(columns=["trial", "subject", "marker", "onset", "apex", "offset", "kind"])
         self._sessions = collections.OrderedDict()  # least recently used first
         self._trials = None
         self._keys = {}  # trial id -> (subject, marker)
 
-    def session(self, subject: str) -> _Session:
+    def session(self, subject: str) -> Session:
         """The session of one participant (files read once, then kept while recently used).
 
         At most ``max_sessions`` sessions stay in memory: a real MMME session holds ~0.6 GB of
@@ -221,7 +122,7 @@ class RawBackend(Backend):
             return self._sessions[subject]
         if subject not in self._folders:
             raise KeyError(f"Invalid value for 'subject': expected one of {sorted(self._folders)}, got {subject!r}")
-        ses = _Session(self._folders[subject], subject, self._annotations)
+        ses = Session(self._folders[subject], subject, self._annotations)
         self._sessions[subject] = ses
         while len(self._sessions) > self.max_sessions:
             self._sessions.popitem(last=False)
@@ -234,9 +135,19 @@ class RawBackend(Backend):
     @property
     def trials(self) -> pd.DataFrame:
         if self._trials is None:
-            rows = []
+            rows, self._problems = [], list(self._sheet_problems)
             for subject in sorted(self._folders):
-                ses = self.session(subject)
+                try:
+                    ses = self.session(subject)
+                except (DataFormatError, AlignmentError, ValueError, OSError) as err:
+                    # one bad participant must not make the others unusable: record it and go on
+                    folder = self._folders[subject]
+                    text = str(err).replace(str(self.path) + "/", "").replace(folder.name, subject)
+                    self._problems.append({"subject": subject, "trial": "", "modality": "session",
+                                           "file": subject, "error": f"{type(err).__name__}: {text}"})
+                    warnings.warn(f"{subject}: left out: {type(err).__name__}: {text}", MMMEWarning, stacklevel=3)
+                    continue
+                self._problems.extend(ses.problems)
                 for marker in ses.stimulus_markers():
                     ann = ses.rows[ses.rows["marker"] == marker]
                     cat = marker_category(marker)
@@ -293,7 +204,7 @@ class RawBackend(Backend):
         return super().frame(trial, index, node=node)
 
     @staticmethod
-    def _eeg_node(ses: _Session, t0: float, t1: float) -> xr.Dataset:
+    def _eeg_node(ses: Session, t0: float, t1: float) -> xr.Dataset:
         raw = ses.raw
         sfreq = raw.info["sfreq"]
         start, stop = int(round(t0 * sfreq)), int(round(t1 * sfreq))
@@ -322,7 +233,7 @@ class RawBackend(Backend):
         return ds
 
     @staticmethod
-    def _peri_node(ses: _Session, t0: float, t1: float) -> xr.Dataset:
+    def _peri_node(ses: Session, t0: float, t1: float) -> xr.Dataset:
         bio = ses.bio
         sfreq = float(bio.attrs["sfreq"])
         fit = ses.fits.get("biopac")
@@ -341,7 +252,7 @@ class RawBackend(Backend):
         return ds
 
     @staticmethod
-    def _video_node(ses: _Session, marker: int) -> xr.Dataset | None:
+    def _video_node(ses: Session, marker: int) -> xr.Dataset | None:
         from ..io.video import read_frames, read_video
 
         if marker in ses.videos:

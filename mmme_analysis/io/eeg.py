@@ -25,6 +25,7 @@ from .._atomic import atomic_path
 from .._validate import check_option, check_path, check_sfreq
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
+from .eeg_checks import check_plausible
 
 __all__ = ["write_eeg_session", "write_eeg_blocks", "read_eeg", "find_eeg_events", "TRIGGER_NAME"]
 
@@ -272,6 +273,7 @@ def read_eeg(path, *, preload: bool = False):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unit-change notices
             raw.set_channel_types(mapping, verbose="error")
+    check_plausible(raw, path)  # channel types set: the trigger is not an EEG channel
     eeg_picks = mne.pick_types(raw.info, eeg=True, exclude=[])
     if eeg_picks.size:
         locs = np.array([raw.info["chs"][i]["loc"][:3] for i in eeg_picks])

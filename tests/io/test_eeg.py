@@ -203,15 +203,61 @@ def _unknown_extension(tmp_path):
     return p, "read"
 
 
+def _bv_session(tmp_path, name="s"):
+    rng = np.random.default_rng(0)
+    data = rng.normal(0, 2e-5, (3, 8000))
+    trig = np.zeros(8000, dtype=int)
+    trig[[500, 4000, 7000]] = [101, 100, 102]
+    path = tmp_path / f"{name}.vhdr"
+    write_eeg_session(path, data, SFREQ, ["FZ", "CZ", "PZ"], ["eeg"] * 3, trig)
+    return path
+
+
+def _empty_eeg(tmp_path):
+    path = _bv_session(tmp_path, "empty")
+    path.with_suffix(".eeg").write_bytes(b"")
+    return path, "read"
+
+
+def _truncated_eeg(tmp_path):
+    path = _bv_session(tmp_path, "cut")
+    data = path.with_suffix(".eeg")
+    data.write_bytes(data.read_bytes()[: int(data.stat().st_size * 0.6) + 3])
+    return path, "read"
+
+
+def _truncated_whole_samples(tmp_path):
+    path = _bv_session(tmp_path, "short")
+    with open(path.with_suffix(".vmrk"), "a") as f:
+        f.write("Mk1=Stimulus,S101,501,1,0\nMk2=Stimulus,S102,7001,1,0\n")
+    data = path.with_suffix(".eeg")
+    data.write_bytes(data.read_bytes()[: 4800 * 16])  # cut at a whole sample: only the markers tell
+    return path, "read"
+
+
+def _random_eeg(tmp_path):
+    path = _bv_session(tmp_path, "noise")
+    data = path.with_suffix(".eeg")
+    data.write_bytes(np.random.default_rng(1).bytes(data.stat().st_size))
+    return path, "read"
+
+
 @pytest.mark.parametrize(
     "make, match",
     [
+        (_empty_eeg, r"empty\.vhdr: no samples: expected an EEG recording"),
+        (_truncated_eeg, r"cut\.vhdr: its data file cut\.eeg has 76803 bytes, not a whole number of samples of 4 "
+                         r"channels x 4 bytes \(3 bytes left over\); expected the complete data file"),
+        (_truncated_whole_samples, r"short\.vhdr: the data end at 4\.800 s but short\.vmrk has markers up to 7\.000 s; "
+                                   r"expected the complete data file"),
+        (_random_eeg, r"noise\.vhdr: implausible samples near .* expected physiological signals in volts"),
         (_no_trigger, r"notrig\.vhdr.*no trigger events.*expected a stim channel"),
         (_garbage_vhdr, r"garbage\.vhdr.*cannot be read as an EEG recording"),
         (_truncated_fif, r"truncated_raw\.fif.*cannot be read"),
         (_unknown_extension, r"session\.xyz.*expected a complete file MNE reads"),
     ],
-    ids=["no-trigger-no-annotations", "garbage-vhdr", "truncated-fif", "unknown-extension"],
+    ids=["empty-eeg", "truncated-eeg", "truncated-at-whole-sample", "random-bytes-eeg", "no-trigger-no-annotations",
+         "garbage-vhdr", "truncated-fif", "unknown-extension"],
 )
 def test_bad_input(tmp_path, make, match):
     path, stage = make(tmp_path)
