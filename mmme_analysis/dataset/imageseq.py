@@ -114,7 +114,7 @@ class ImageSequenceBackend(Backend):
             fps = check_positive("fps", fps)
         self.path = root
         sheet = find_coding_sheet(root) if coding_file is None else check_path("coding_file", coding_file, kind="file")
-        ann = read_coding_file(sheet, flavour=flavour, fps=fps)
+        ann, personal = read_coding_file(sheet, flavour=flavour, fps=fps, personal=True)
         self.flavour = str(ann.attrs["flavour"])
         if self.flavour == "mmme":
             raise DataFormatError(
@@ -124,8 +124,8 @@ class ImageSequenceBackend(Backend):
         self.coding_file = sheet
         self.fps = float(ann.attrs["fps"])
         self._annotations = ann
-        self._files = dict(ann.attrs.get("files", {}))
-        self._subjects = dict(ann.attrs.get("subjects", {}))
+        self._files = dict(personal.files)
+        self._subjects = dict(personal.subjects)
         self._sq_tables = casme_sq_tables(sheet) if self.flavour == "casme_sq" else None
         self._index = index_image_folders(root)
         self._folders: dict[str, Path] = {}  # trial id -> image folder (relative to root)

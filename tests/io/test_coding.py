@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from mmme_analysis import MMMEWarning
 from mmme_analysis.errors import DataFormatError
 from mmme_analysis.io.coding import COLUMNS, kind_by_rule, read_coding_file
 from mmme_analysis.io.stamps import format_stamp
@@ -65,6 +66,19 @@ def mmme_rows():
     ]
 
 
+def test_repeated_row_warns_and_counts_once(tmp_path):
+    rows = mmme_rows()
+    rows.insert(4, list(rows[2]))  # row 3 repeated as row 5
+    path = _write_xlsx(tmp_path / "coding_file.xlsx", rows)
+    with pytest.warns(MMMEWarning, match=r"coding_file\.xlsx: 1 row\(s\) repeat an earlier row .*row 5 = row 3\); each "
+                                         r"expression is counted once"):
+        df = _read_unmodified(path)
+    assert df["source_row"].tolist() == [2, 3, 4, 6] and len(df) == 4
+    rows[4][9] = "AU4"  # same times, other AUs: a second expression, kept
+    path = _write_xlsx(tmp_path / "coding_file.xlsx", rows)
+    assert len(_read_unmodified(path)) == 5
+
+
 def test_mmme_fixture(tmp_path):
     path = _write_xlsx(tmp_path / "coding_file.xlsx", mmme_rows())
     df = _read_unmodified(path)
@@ -78,9 +92,11 @@ def test_mmme_fixture(tmp_path):
         "happy_1_103_sub-01_20240515", "disgust_2_102_sub-01_20240515",
         "tense_1_105_sub-02_20240515", "angry_1_107_sub-02_20240515",
     ]
-    assert df.attrs["files"]["sub-02_105"] == "tense_1_105_Xaviera_20240515.avi"
-    assert len(df.attrs["files"]) == 4
-    assert df.attrs["subjects"] == {"sub-01": "Wilhelmina", "sub-02": "Xaviera"}
+    _, personal = read_coding_file(path, personal=True)
+    assert "files" not in df.attrs and "subjects" not in df.attrs  # personal data kept out of the table
+    assert personal.files["sub-02_105"] == "tense_1_105_Xaviera_20240515.avi"
+    assert len(personal.files) == 4
+    assert personal.subjects == {"sub-01": "Wilhelmina", "sub-02": "Xaviera"}
     assert df["marker"].tolist() == [103, 102, 105, 107]
     assert df["category"].tolist() == [3, 2, 5, 7]
     assert df["onset_frame"].tolist() == [150, 750, 1500, 3000]
@@ -106,11 +122,17 @@ def test_mmme_fixture(tmp_path):
     text = repr(df) + df.to_csv() + df.to_string() + repr(df.attrs) + str(df.attrs)
     for name in FAKE_NAMES:
         assert name.lower() not in text.lower()
-    # the personal maps refuse JSON (so to_parquet cannot write them) but copy and pickle
+    # the table pickles and serialises without a name; the personal maps refuse both
+    blob = pickle.dumps(df) + json.dumps(df.attrs).encode()
+    for name in FAKE_NAMES:
+        assert name.encode() not in blob
+    for obj in (personal, personal.files, personal.subjects):
+        with pytest.raises(TypeError, match="personal data"):
+            pickle.dumps(obj)
     with pytest.raises(TypeError, match="not JSON serializable"):
-        json.dumps(df.attrs)
-    assert pickle.loads(pickle.dumps(df)).attrs["subjects"] == df.attrs["subjects"]
-    assert df.iloc[:2].copy().attrs["files"] == df.attrs["files"]
+        json.dumps({"files": personal.files})
+    assert "Xaviera" not in repr(personal) + repr(personal.files)
+    assert df.iloc[:2].copy().attrs == df.attrs
     table = kind_agreement(df)
     assert table.loc["micro", "micro"] == 2 and table.loc["macro", "macro"] == 1
     assert table.loc["macro", "micro"] == 1 and table.loc["micro", "macro"] == 0
@@ -200,7 +222,7 @@ def test_casme2_fixture(tmp_path):
     assert df["subject"].tolist() == ["sub-01", "sub-01", "sub-17"]
     assert df["trial"].tolist() == ["sub-01_EP02_01f", "sub-01_EP03_02", "sub-17_EP01_01"]
     assert df["clip"].tolist() == df["trial"].tolist()
-    assert df.attrs["files"]["sub-01_EP03_02"] == "EP03_02"
+    assert read_coding_file(path, personal=True)[1].files["sub-01_EP03_02"] == "EP03_02"
     assert df["onset_frame"].tolist() == [46, 131, 10]
     assert df["apex_frame"].isna().tolist() == [False, True, False]
     np.testing.assert_allclose(df["onset"], [0.23, 0.655, 0.05])
@@ -248,7 +270,7 @@ def test_casme_sq_fixture(tmp_path):
     assert df["subject"].tolist() == ["sub-01", "sub-01", "sub-15"]
     assert df["trial"].tolist() == ["sub-01_anger1", "sub-01_anger1", "sub-15_happy1"]
     assert df["clip"].tolist() == df["trial"].tolist()
-    assert df.attrs["files"] == {"sub-01_anger1": "anger1", "sub-15_happy1": "happy1"}
+    assert read_coding_file(path, personal=True)[1].files == {"sub-01_anger1": "anger1", "sub-15_happy1": "happy1"}
     assert df["offset_coded"].tolist() == [True, False, True]
     assert df["offset_frame"].tolist() == [608, 2605, 160]
     assert np.isnan(df["duration"][1])
@@ -451,7 +473,7 @@ def test_real_sheet_parses(real, sheet):
     assert len(df) == n == 944
     assert df.attrs["flavour"] == "mmme"
     assert df["subject"].nunique() == 16 and len(names) == 16
-    assert df["trial"].nunique() == 272 and len(df.attrs["files"]) == 272
+    assert df["trial"].nunique() == 272 and len(read_coding_file(path, personal=True)[1].files) == 272
     # one trial id per (subject, marker): <subject>_<marker>, and one clip per trial
     assert (df["trial"] == df["subject"] + "_" + df["marker"].astype(str)).all()
     assert df.groupby(["subject", "marker"])["trial"].nunique().eq(1).all()

@@ -80,23 +80,24 @@ Conventions
 Personal data
 -------------
 No real name reaches a column, ``repr``, warning or error message (errors name the file,
-the spreadsheet row and the column, never a name). Two attributes hold personal data for
-the loaders only, held in :class:`PersonalMap` objects (their repr hides the content and JSON
-refuses them), and display or export code must never show or write them:
-``df.attrs["files"]`` (``trial -> video file name as in the sheet``; MMME file names contain
-the participant's name) and ``df.attrs["subjects"]`` (``pseudonym -> subject id as in the
-sheet``, i.e. the participant folder name). Pandas does not print ``attrs`` nor write them in
-``to_csv``; do not serialise ``attrs`` wholesale.
+the spreadsheet row and the column, never a name). The personal data the loaders need
+(``files``: trial -> video file name as in the sheet, MMME file names contain the
+participant's name; ``subjects``: pseudonym -> subject id as in the sheet, i.e. the
+participant folder name) is returned only on request, ``read_coding_file(path,
+personal=True) -> (df, PersonalData)``, and never put in the table or its ``attrs``: copying,
+pickling or saving the table cannot carry a name. :class:`PersonalMap` objects hide their
+content in ``repr`` and refuse JSON and pickling.
 
 Files are opened read-only and never written.
 """
 from .assemble import COLUMNS, read_coding_file
 from .flavours import DEFAULT_FPS, FLAVOURS
 from .kinds import MICRO_MAX_DURATION_S, MICRO_MAX_ONSET_APEX_S, kind_by_rule
-from .personal import PersonalMap
+from .personal import PersonalData, PersonalMap
 
 __all__ = [
     "PersonalMap",
+    "PersonalData",
     "COLUMNS",
     "FLAVOURS",
     "DEFAULT_FPS",

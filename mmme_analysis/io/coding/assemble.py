@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..._validate import check_option, check_path, check_positive
+from ..._warnings import MMMEWarning
 from ...errors import DataFormatError
 from ...vocab.aus import au_numbers, parse_aus
 from ...vocab.emotions import map_emotion
 from .cells import Row
 from .flavours import DEFAULT_FPS, FLAVOURS, REGISTRY
 from .kinds import kind_by_rule
-from .personal import PersonalMap, pseudonyms
+from .personal import PersonalData, PersonalMap, pseudonyms
 from .sheet import detect_flavour, headerless_columns, map_columns, read_rows
 
 __all__ = ["COLUMNS", "read_coding_file"]
@@ -29,7 +31,7 @@ COLUMNS: tuple[str, ...] = (
 
 
 def read_coding_file(path, *, flavour: str = "auto", fps: float | None = None,
-                     names: Mapping | None = None) -> pd.DataFrame:
+                     names: Mapping | None = None, personal: bool = False):
     """Read a micro-expression coding file into the canonical annotation table.
 
     Parameters
@@ -46,6 +48,9 @@ def read_coding_file(path, *, flavour: str = "auto", fps: float | None = None,
     names : Mapping | None
         Explicit ``{subject id as in the file: pseudonym}``; by default subjects become
         ``sub-01`` ... (sorted real names, or zero-padded numeric ids).
+    personal : bool
+        Also return the personal data the loaders need (see Returns). It is never put in
+        the table or its ``attrs``, so copying, pickling or saving the table cannot carry it.
 
     Returns
     -------
@@ -55,9 +60,12 @@ def read_coding_file(path, *, flavour: str = "auto", fps: float | None = None,
         ``offset_stamp`` (MMME, seconds since midnight on the camera clock) and
         ``objective_class``. ``trial`` is the dataset-wide trial id (MMME
         ``<subject>_<marker>``, e.g. ``sub-01_101``; else the clip id) and ``clip`` the
-        pseudonymous clip id. ``df.attrs``: ``source`` (path), ``flavour``, ``fps``, and
-        the personal-data maps ``files`` (trial -> video file name) and ``subjects``
-        (pseudonym -> subject id as in the file) that display code must never show.
+        pseudonymous clip id. ``df.attrs``: ``source`` (path), ``flavour``, ``fps``.
+    personal : PersonalData
+        Only with ``personal=True`` (then a ``(df, personal)`` pair is returned): the maps
+        ``files`` (trial -> video file name as in the sheet) and ``subjects`` (pseudonym ->
+        subject id as in the file), as :class:`PersonalMap` objects that refuse JSON and
+        pickling and never show their content.
 
     Raises
     ------
@@ -101,9 +109,10 @@ def read_coding_file(path, *, flavour: str = "auto", fps: float | None = None,
     records = [_record(Row(path, number, cells, columns), spec, fps)
                for number, cells in data_rows]
     files, subjects = _identify(path, records, spec, names)
-    df = _to_frame(records, flavour, fps)
-    df.attrs.update(source=str(path), flavour=flavour, fps=fps, files=PersonalMap(files),
-                    subjects=PersonalMap(subjects))
+    df = _drop_repeats(path, _to_frame(records, flavour, fps))
+    df.attrs.update(source=str(path), flavour=flavour, fps=fps)
+    if personal:
+        return df, PersonalData(files=PersonalMap(files), subjects=PersonalMap(subjects))
     return df
 
 
@@ -160,6 +169,21 @@ def _identify(path, records, spec, names):
         files.setdefault(trial, rec["filename"])
         first_row.setdefault(trial, rec["source_row"])
     return files, subjects
+
+
+def _drop_repeats(path, df: pd.DataFrame) -> pd.DataFrame:
+    """Rows coding the same expression twice (same trial, frames, AUs, label): warn, keep the first."""
+    key = df[["trial", "onset", "apex", "offset", "emotion_raw"]].assign(aus=df["aus"].map(tuple))
+    repeat = key.duplicated(keep="first").to_numpy()
+    if not repeat.any():
+        return df
+    first = key.drop_duplicates(keep="first").reset_index().set_index(list(key.columns))["index"]
+    pairs = [(int(df["source_row"].iloc[first.loc[tuple(key.iloc[i])]]), int(df["source_row"].iloc[i]))
+             for i in np.flatnonzero(repeat)]
+    warnings.warn(f"{path.name}: {len(pairs)} row(s) repeat an earlier row (same trial, times, AUs and label: "
+                  f"{', '.join(f'row {b} = row {a}' for a, b in pairs[:5])}{' ...' if len(pairs) > 5 else ''}); "
+                  f"each expression is counted once, the repeats are dropped", MMMEWarning, stacklevel=3)
+    return df.loc[~repeat].reset_index(drop=True)
 
 
 def _to_frame(records, flavour, fps) -> pd.DataFrame:

@@ -6,16 +6,16 @@ from collections.abc import Mapping
 
 from ...errors import DataFormatError
 
-__all__ = ["PersonalMap", "pseudonyms"]
+__all__ = ["PersonalMap", "PersonalData", "pseudonyms"]
 
 
 class PersonalMap(Mapping):
     """Read-only mapping that holds personal data (participants' names, file names).
 
-    Its ``repr``/``str`` never show the content, and :mod:`json` cannot serialise it, so
-    ``DataFrame.to_parquet`` (which writes ``attrs`` as JSON metadata) refuses the annotation
-    table until its ``attrs`` are cleared, instead of writing names into the file. Lookup,
-    iteration, ``dict(m)``, equality with a dict, copying and pickling work as usual.
+    Its ``repr``/``str`` never show the content, and neither :mod:`json` nor :mod:`pickle`
+    can serialise it, so nothing that saves an object holding one (``to_parquet``, a pickled
+    table or backend) writes names into a file. Lookup, iteration, ``dict(m)``, equality
+    with a dict and copying work as usual.
 
     Parameters
     ----------
@@ -47,6 +47,35 @@ class PersonalMap(Mapping):
 
     def __deepcopy__(self, memo):
         return self
+
+    def __reduce__(self):
+        raise TypeError("a PersonalMap holds personal data (participants' names) and cannot be pickled; "
+                        "pass the pseudonymous table or dict(...) what you need explicitly")
+
+
+class PersonalData(tuple):
+    """The personal data of a coding sheet, kept out of the annotation table: ``files``, ``subjects``."""
+
+    __slots__ = ()
+
+    def __new__(cls, files: PersonalMap, subjects: PersonalMap):
+        return super().__new__(cls, (files, subjects))
+
+    @property
+    def files(self) -> PersonalMap:
+        """Trial id -> video file name as in the sheet."""
+        return self[0]
+
+    @property
+    def subjects(self) -> PersonalMap:
+        """Pseudonym -> subject id as in the sheet."""
+        return self[1]
+
+    def __repr__(self):
+        return f"<PersonalData: {len(self[0])} files, {len(self[1])} subjects, personal data not shown>"
+
+    def __reduce__(self):
+        raise TypeError("PersonalData holds personal data (participants' names) and cannot be pickled")
 
 
 def pseudonyms(path, records, flavour, names) -> dict[str, str]:
