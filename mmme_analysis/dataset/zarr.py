@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import DataFormatError
-from ..io.store import annotations_from_xarray, check_store, trial_path, use_fast_codecs
+from ..io.store import annotations_from_xarray, check_store, missing_chunks, trial_path, use_fast_codecs
 from .base import TRIAL_COLUMNS, Backend, trials_frame, video_file_frame
 
 __all__ = ["ZarrBackend"]
@@ -83,11 +83,14 @@ class ZarrBackend(Backend):
     def _open_group_tree(self, trial: str) -> xr.DataTree:
         """Open a trial lazily: each group on its own, video in one-second (shard) dask chunks."""
         path = trial_path(self.path, trial)
-        root = json.loads((path / "zarr.json").read_text())
+        root = self._metadata(path, trial)
         nodes = {"/": xr.Dataset(attrs=root.get("attributes", {}))}
         for group in ("video", "face", "proxy", "eeg", "peri", "events"):
             if not (path / group / "zarr.json").is_file():
                 continue
+            self._metadata(path / group, trial)
+            if root.get("attributes", {}).get("chunks_complete"):
+                self._check_complete(path / group, trial)
             chunks = {}
             if group in ("video", "face", "proxy"):
                 fps = json.loads((path / group / "zarr.json").read_text())["attributes"]["fps"]
@@ -103,6 +106,30 @@ class ZarrBackend(Backend):
                 ds = ds.assign_coords({k: ds[k].load() for k in ds.coords if k not in ds.indexes})
             nodes[f"/{group}"] = ds
         return xr.DataTree.from_dict(nodes)
+
+    def _metadata(self, folder: Path, trial: str) -> dict:
+        """A group's ``zarr.json``, or an error naming the store, trial and group."""
+        try:
+            return json.loads((folder / "zarr.json").read_bytes())
+        except (OSError, ValueError) as err:  # missing, empty, not UTF-8, not JSON
+            raise DataFormatError(f"{self.path}: trial {trial}, {folder.relative_to(trial_path(self.path, trial)) or '/'}"
+                                  f"/zarr.json cannot be read ({type(err).__name__}); expected the group metadata "
+                                  f"written by convert (the store is damaged: convert this trial again)") from None
+
+    def _check_complete(self, group: Path, trial: str) -> None:
+        """Every chunk file of the group's arrays exists (they were all written): never fill values."""
+        for array in sorted(p for p in group.iterdir() if (p / "zarr.json").is_file()):
+            try:
+                gone = missing_chunks(array)
+            except (OSError, ValueError, KeyError) as err:
+                raise DataFormatError(f"{self.path}: trial {trial}, array {group.name}/{array.name}: zarr.json cannot "
+                                      f"be read ({type(err).__name__}); expected the array metadata written by "
+                                      f"convert (the store is damaged: convert this trial again)") from None
+            if gone:
+                raise DataFormatError(
+                    f"{self.path}: trial {trial}, array {group.name}/{array.name}: chunk file(s) "
+                    f"{', '.join(gone[:3])}{' ...' if len(gone) > 3 else ''} missing ({len(gone)}); expected every "
+                    f"chunk (the store is damaged: convert this trial again; `mmme check` lists all damage)")
 
     def load(self, trial: str) -> xr.DataTree:
         tree = self._open(trial).copy()
@@ -190,10 +217,19 @@ class ZarrBackend(Backend):
                                 for k, v in ds.coords.items()}
         for name, cut in coords.items():
             ds, arrays = groups[name]
-            data = {var: xr.Variable(dims, futures[name, var].result(), attrs=ds[var].attrs)
-                    for var, (_, dims) in arrays.items()}
+            data = {var: xr.Variable(dims, self._result(futures[name, var].result, trial, f"{name}/{var}", bounds[name]),
+                                     attrs=ds[var].attrs) for var, (_, dims) in arrays.items()}
             nodes[f"/{name}"] = xr.Dataset(data, coords=cut, attrs=ds.attrs)
         return xr.DataTree.from_dict(nodes)
+
+    def _result(self, read, trial: str, array: str, bounds) -> np.ndarray:
+        """``read()``'s values, or an error naming store, trial, array and samples (a corrupt chunk)."""
+        try:
+            return read()
+        except Exception as err:  # codec errors (zarrs / numcodecs) on damaged bytes
+            raise DataFormatError(f"{self.path}: trial {trial}, array {array}, samples {bounds[0]}:{bounds[1]}: "
+                                  f"cannot be decoded ({type(err).__name__}: {err}); expected intact chunks (the "
+                                  f"store is damaged: convert this trial again)") from err
 
     def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
         """One frame (y, x, rgb) uint8: a single chunk read, or one seek in the raw video."""
@@ -211,4 +247,5 @@ class ZarrBackend(Backend):
         arr = self._frames_array(str(path))
         if index >= arr.shape[0]:
             raise IndexError(f"Invalid value for 'index': expected < {arr.shape[0]} frames, got {index}")
-        return np.asarray(arr[index])
+        self._open(trial)  # checks the trial's chunks are all there
+        return self._result(lambda: np.asarray(arr[index]), trial, f"{node}/frames", (index, index + 1))

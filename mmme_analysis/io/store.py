@@ -34,7 +34,7 @@ from ..errors import DataFormatError
 
 __all__ = ["STORE_FORMAT", "STORE_VERSION", "trial_path", "trial_complete", "write_trial", "write_annotations",
            "annotations_to_xarray", "annotations_from_xarray", "ensure_groups", "read_store_attrs",
-           "check_store", "use_fast_codecs", "FRAME_GROUPS", "frames_per_chunk", "video_codec"]
+           "check_store", "use_fast_codecs", "FRAME_GROUPS", "frames_per_chunk", "video_codec", "missing_chunks"]
 
 STORE_FORMAT = "mmme-analysis-store"
 #: 3: face crops and a browsing proxy by copy, MMME full frames by reference;
@@ -164,7 +164,7 @@ def write_trial(tree: xr.DataTree, store, trial: str, *, summary: dict | None = 
     final = trial_path(store, trial)
     ensure_groups(store, "trials")
     summary = {k: v for k, v in (summary or {}).items() if v is not None and not pd.isna(v)}
-    nodes = {"/": xr.Dataset(attrs={**tree.attrs, **summary})}
+    nodes = {"/": xr.Dataset(attrs={**tree.attrs, **summary, "chunks_complete": True})}
     encoding = {}
     for name in tree.children:
         ds = tree[name].to_dataset(inherit=False)
@@ -190,8 +190,44 @@ def write_trial(tree: xr.DataTree, store, trial: str, *, summary: dict | None = 
                 {k: v for k, v in conv.items() if k in ds.data_vars})
     out = xr.DataTree.from_dict(nodes)
     with atomic_dir(final) as tmp:
-        out.to_zarr(str(tmp), mode="w", encoding=encoding, consolidated=False)
+        # every chunk is written, even one equal to the fill value, so that a missing chunk file
+        # means damage (``chunks_complete``), never "all fill value"
+        out.to_zarr(str(tmp), mode="w", encoding=encoding, consolidated=False, write_empty_chunks=True)
     return final
+
+
+def missing_chunks(array_dir) -> list[str]:
+    """Chunk (or shard) files a Zarr v3 array's metadata implies but the folder lacks.
+
+    Parameters
+    ----------
+    array_dir : path-like
+        The array's folder (holding ``zarr.json`` and the ``c/...`` chunk files).
+
+    Returns
+    -------
+    list of str
+        Missing chunk keys relative to the array (``"c/3/0"``), in order; empty when the
+        array is complete. Meaningful for arrays written with ``write_empty_chunks=True``
+        (stores of :func:`write_trial`: ``chunks_complete`` in the trial's attributes).
+    """
+    import itertools
+    import math
+
+    array_dir = Path(array_dir)
+    meta = json.loads((array_dir / "zarr.json").read_text())
+    shape = meta["shape"]
+    grid = meta["chunk_grid"]["configuration"]["chunk_shape"]
+    enc = meta.get("chunk_key_encoding", {})
+    sep = enc.get("configuration", {}).get("separator", "/")
+    prefix = "c" + sep if enc.get("name", "default") == "default" else ""
+    counts = [math.ceil(n / c) if n else 0 for n, c in zip(shape, grid)]
+    missing = []
+    for idx in itertools.product(*(range(n) for n in counts)):
+        key = prefix + sep.join(str(i) for i in idx) if idx else "c"
+        if not (array_dir / key).is_file():
+            missing.append(key)
+    return missing
 
 
 def write_annotations(df: pd.DataFrame, store) -> Path:
