@@ -3,14 +3,51 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_dir", "replace_dir", "TMP_MARK"]
+__all__ = ["atomic_path", "atomic_dir", "replace_dir", "remove_stale", "TMP_MARK"]
 
-#: part of every temporary name written here (``.<name>.tmp-<hex>``): leftovers are recognisable
+#: part of every temporary name written here (``.<name>.tmp-<host>-<pid>-<hex>``,
+#: ``.<name>.old-<hex>``): leftovers of an interrupted run are recognisable and removable
 TMP_MARK = ".tmp-"
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
+_LEFTOVER = re.compile(r"^\.(?P<name>.+?)(\.tmp-(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)-[0-9a-f]{8}|\.old-[0-9a-f]{8})$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale(folder) -> list[Path]:
+    """Remove the temporary folders of interrupted writes in ``folder``; return what was removed.
+
+    A temporary folder is stale when the process that made it (named in it, with its host)
+    is gone; ``.old-`` folders are left only by a process killed while replacing a folder.
+    Folders of live writers and of other hosts (a cluster sharing the disk) are kept.
+    """
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for entry in os.scandir(folder):
+        m = _LEFTOVER.match(entry.name)
+        if not m or not entry.is_dir(follow_symlinks=False):
+            continue
+        stale = m["pid"] is None or (m["host"] == _HOST and not _alive(int(m["pid"])))
+        if stale:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
 
 
 @contextlib.contextmanager
@@ -60,10 +97,13 @@ def atomic_dir(path):
     """Yield a temporary folder path beside ``path``; on success move it onto ``path``.
 
     The folder is not created: writers such as ``xarray.to_zarr`` create it. On error
-    the temporary folder is removed and ``path`` is left as it was.
+    the temporary folder is removed and ``path`` is left as it was; a process killed
+    meanwhile leaves it behind, and the next write beside it (or :func:`remove_stale`)
+    removes it.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}{TMP_MARK}{uuid.uuid4().hex[:8]}")
+    remove_stale(path.parent)
+    tmp = path.with_name(f".{path.name}{TMP_MARK}{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         yield tmp
         replace_dir(tmp, path)

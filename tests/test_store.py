@@ -161,3 +161,26 @@ def test_face_crops_follow_the_face_and_the_video_is_referenced(synth_raw, synth
         ds.frame(trial, 3)
     ds = mm.open_dataset(copy, raw=moved)
     np.testing.assert_array_equal(ds.frame(trial, 3), st.frame(trial, 3))
+
+
+def test_stale_temp_folders_of_killed_runs_are_removed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from mmme_analysis._atomic import _HOST, remove_stale
+    from mmme_analysis.io.store import ensure_groups
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has exited
+    trials = tmp_path / "s.zarr" / "trials"
+    trials.mkdir(parents=True)
+    stale = [trials / f".sub-01_101.tmp-{_HOST}-{pid}-0123abcd", trials / ".sub-01_102.old-89abcdef"]
+    live = [trials / f".sub-01_103.tmp-{_HOST}-{os.getpid()}-0123abcd",  # this process: a writer still running
+            trials / f".sub-01_104.tmp-otherhost-{pid}-0123abcd",  # another machine of a cluster
+            trials / "sub-01_105"]
+    for p in stale + live:
+        (p / "eeg").mkdir(parents=True)
+    ensure_groups(tmp_path / "s.zarr", "trials")
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in live)
+    assert remove_stale(trials) == []

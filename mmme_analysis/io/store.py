@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from .._atomic import atomic_dir
+from .._atomic import atomic_dir, remove_stale
 from ..errors import DataFormatError
 
 __all__ = ["STORE_FORMAT", "STORE_VERSION", "trial_path", "trial_complete", "write_trial", "write_annotations",
@@ -104,7 +104,11 @@ def use_fast_codecs() -> str:
 
 
 def ensure_groups(store, *parts: str) -> None:
-    """Create the (empty) Zarr groups ``store/parts[0]/parts[1]/...`` that do not exist yet."""
+    """Create the (empty) Zarr groups ``store/parts[0]/parts[1]/...`` that do not exist yet.
+
+    Temporary folders left in the last one by an interrupted run are removed
+    (:func:`~mmme_analysis._atomic.remove_stale`).
+    """
     import zarr
 
     path = Path(store)
@@ -112,6 +116,7 @@ def ensure_groups(store, *parts: str) -> None:
         path = path / part
         if not (path / "zarr.json").exists():
             zarr.open_group(str(path), mode="a", zarr_format=3)
+    remove_stale(path)  # temporary folders of an interrupted convert
 
 
 def frames_per_chunk(per_shard: int, frame_bytes: int, target: int = 256 * 1024) -> int:
