@@ -91,6 +91,9 @@ def main(argv=None):
         folder.mkdir(parents=True, exist_ok=True)
         raw, store, t_synth, t_convert = build(folder, args)
         n_trials = args.subjects * args.trials
+        from mmme_analysis.io.store import use_fast_codecs
+
+        use_fast_codecs()  # what opening a store does: printed below
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; zarr codec pipeline "
               f"{zarr.config.get('codec_pipeline.path')}")
         print(f"dataset: {args.subjects} subjects x {args.trials} trials x {args.duration:g} s at {args.size} "
