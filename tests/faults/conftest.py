@@ -1,0 +1,15 @@
+"""The pristine data, built once per session (one xdist worker builds, the other waits)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .pristine import build_pristine
+
+
+@pytest.fixture(scope="session")
+def pristine(tmp_path_factory):
+    root = tmp_path_factory.getbasetemp()
+    shared = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+    return build_pristine(shared / "mmme-faults-pristine", tmp_path_factory.mktemp("faults"))
