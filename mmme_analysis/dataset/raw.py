@@ -26,7 +26,7 @@ from ..alignment import fits_to_json
 from ..errors import AlignmentError, DataFormatError
 from ..vocab import STIMULUS_CATEGORIES, marker_category
 from .base import Backend, events_dataset, trials_frame, video_file_frame
-from .session import Session
+from .session import Session, scrub
 
 __all__ = ["RawBackend", "find_participants", "trial_id", "pseudonyms", "resolve_shown"]
 
@@ -141,8 +141,7 @@ class RawBackend(Backend):
                     ses = self.session(subject)
                 except (DataFormatError, AlignmentError, ValueError, OSError) as err:
                     # one bad participant must not make the others unusable: record it and go on
-                    folder = self._folders[subject]
-                    text = str(err).replace(str(self.path) + "/", "").replace(folder.name, subject)
+                    text = scrub(err, self._folders[subject], subject)
                     self._problems.append({"subject": subject, "trial": "", "modality": "session",
                                            "file": subject, "error": f"{type(err).__name__}: {text}"})
                     warnings.warn(f"{subject}: left out: {type(err).__name__}: {text}", MMMEWarning, stacklevel=3)

@@ -20,7 +20,7 @@ from .._warnings import MMMEWarning
 from ..alignment import MAX_DRIFT_PPM, align_session
 from ..errors import AlignmentError, DataFormatError
 
-__all__ = ["Session", "EEG_EXTENSIONS", "PERI_EXTENSIONS", "VIDEO_EXTENSIONS"]
+__all__ = ["Session", "scrub", "EEG_EXTENSIONS", "PERI_EXTENSIONS", "VIDEO_EXTENSIONS"]
 
 EEG_EXTENSIONS = (".cdt", ".vhdr", ".set", ".edf", ".bdf", ".fif")
 PERI_EXTENSIONS = (".mat", ".acq")
@@ -33,6 +33,11 @@ def _first(folder: Path, extensions) -> Path | None:
         return None
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in extensions and not p.name.startswith("."))
     return files[0] if files else None
+
+
+def scrub(text, folder: Path, subject: str) -> str:
+    """``text`` with ``folder`` shown below its dataset and the participant's name replaced by ``subject``."""
+    return str(text).replace(str(folder.parent) + "/", "").replace(folder.name, subject)
 
 
 class Session:
@@ -107,7 +112,7 @@ class Session:
 
     def scrub(self, text) -> str:
         """``text`` with this session's folder shown as below the dataset, participant name pseudonymised."""
-        return str(text).replace(str(self.folder.parent) + "/", "").replace(self.folder.name, self.subject)
+        return scrub(text, self.folder, self.subject)
 
     def _problem(self, modality: str, path, error, *, marker: int | None = None) -> None:
         message = self.scrub(f"{type(error).__name__}: {error}" if isinstance(error, Exception) else error)
