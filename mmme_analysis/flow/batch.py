@@ -8,12 +8,18 @@ builds such samples from a dataset.
 
 The samples are processed in chunks of consecutive samples, one dask task per chunk (a few
 chunks per thread): the flow solver is set up once per thread
-(:func:`~mmme_analysis.flow.flow_compute`) and the normalisation runs over the whole chunk.
+(:func:`~mmme_analysis.flow.flow_compute`), the maps of consecutive flows of one shape are
+computed together in reused per-thread buffers, and the normalisation runs over the whole
+chunk (:func:`_chunk_features`). Each chunk travels in a :class:`_Chunk`, opaque to dask, which would otherwise walk every
+sample mapping and array when it builds the tasks (about 40 us per sample); on the local
+threaded scheduler the tasks form a plain graph for :func:`dask.threaded.get` (no
+collections to optimise), and each task advances the progress bar itself.
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +31,12 @@ from .._atomic import atomic_dir
 from .._validate import check_int, check_option, check_path
 from ..io.store import ensure_groups
 from ..video.face import FACE_METHODS, face_crop, face_detect
-from .inputs import CHANNELS, NORMALIZE_METHODS, _normalize, _resized_maps
+from .inputs import CHANNELS, NORMALIZE_METHODS, _normalize, _workspace
 from .optical import FLOW_METHODS, flow_compute
 
 _CHUNKS_PER_THREAD = 4
 _MAX_CHUNK = 16
+_GROUP = 4  # consecutive flows of one shape whose maps are computed together
 
 __all__ = ["compute_flow_features", "cache_flow", "load_flow", "sample_features"]
 
@@ -59,10 +66,26 @@ def sample_features(sample: Mapping[str, Any], *, method: str = "tvl1", size: in
 def _chunk_features(samples: list, *, method: str, size: int, normalize: str,
                     subtract_global: bool, crop_face: bool, crop_size: int, face_method: str,
                     cv_threads: int | None) -> np.ndarray:
-    """:func:`sample_features` of consecutive samples, as one array (n, 3, size, size)."""
+    """:func:`sample_features` of consecutive samples, as one array (n, 3, size, size).
+
+    Consecutive flows of one shape are collected, up to ``_GROUP``, in the thread's
+    reused buffers (:func:`~mmme_analysis.flow.inputs._workspace`) and their maps computed
+    together, one NumPy call per step for the group: the calls' own cost is shared, and so
+    is the slower start of the NumPy code after a solver call (its code and data have left
+    the caches; ``benchmarks/bench_flow.py`` times the steps). Each flow is copied into the
+    buffers and dropped at once, so that the solver's next output reuses its memory.
+    """
     if cv_threads is not None:
         cv2.setNumThreads(cv_threads)
     maps = np.empty((len(samples), 3, size, size), np.float64)
+    ws, group = None, []
+
+    def flush():
+        out = np.empty((len(group), 3, size, size), np.float64)
+        ws.maps(len(group), size, subtract_global, out)
+        maps[group] = out
+        group.clear()
+
     for i, sample in enumerate(samples):
         onset = np.asarray(sample["onset"])
         apex = np.asarray(sample["apex"])
@@ -71,8 +94,33 @@ def _chunk_features(samples: list, *, method: str, size: int, normalize: str,
             onset = face_crop(onset, face, size=crop_size)
             apex = face_crop(apex, face, size=crop_size)
         flow = flow_compute(onset, apex, method=method)
-        maps[i] = _resized_maps(flow, size, subtract_global)
+        if group and ws.planes.shape[2:] != flow.shape[:2]:
+            flush()
+        if not group:
+            ws = _workspace(*flow.shape[:2], capacity=_GROUP)
+        ws.put(len(group), flow)
+        group.append(i)
+        del flow
+        if len(group) == ws.capacity:
+            flush()
+    if group:
+        flush()
     return _normalize(maps, normalize)
+
+
+class _Chunk:
+    """Consecutive samples of one task; dask passes it through without looking inside."""
+
+    def __init__(self, samples: list):
+        self.samples = samples
+
+
+def _chunk_task(chunk: _Chunk, bar=None, **kw) -> np.ndarray:
+    """:func:`_chunk_features` of one chunk; advances ``bar`` (tqdm) by its length."""
+    out = _chunk_features(chunk.samples, **kw)
+    if bar is not None:
+        bar.update(len(chunk.samples))
+    return out
 
 
 def _metadata(samples: list[Mapping[str, Any]]) -> dict[str, list]:
@@ -156,33 +204,31 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
     else:
         n_threads = n_workers or os.cpu_count() or 1
     step = max(1, min(_MAX_CHUNK, -(-len(samples) // (_CHUNKS_PER_THREAD * n_threads))))
-    chunks = [samples[i:i + step] for i in range(0, len(samples), step)]
-    # pure=False: no hashing of the frames for task keys (the result is not cached by key)
-    tasks = [dask.delayed(_chunk_features, pure=False)(c, **kw) for c in chunks]
+    chunks = [_Chunk(samples[i:i + step]) for i in range(0, len(samples), step)]
     bar = tqdm(total=len(samples), desc=f"flow ({method})", disable=not progress)
     try:
         if client is not None:
             from distributed import as_completed
 
+            # pure=False: no hashing of the frames for task keys (the result is not cached by key)
+            tasks = [dask.delayed(_chunk_task, pure=False)(c, **kw) for c in chunks]
             futures = client.compute(tasks)
-            lengths = {f.key: len(c) for f, c in zip(futures, chunks)}
+            lengths = {f.key: len(c.samples) for f, c in zip(futures, chunks)}
             for fut in as_completed(futures):
                 bar.update(lengths[fut.key])
             results = client.gather(futures)
         else:
-            from dask.callbacks import Callback
+            import dask.threaded
 
-            lengths = {t.key: len(c) for t, c in zip(tasks, chunks)}
-
-            class _Tick(Callback):
-                def _posttask(self, key, result, dsk, state, id):
-                    if key in lengths:
-                        bar.update(lengths[key])
-
+            run = partial(_chunk_task, bar=bar, **kw)
+            graph = {("flow-features", i): (run, c) for i, c in enumerate(chunks)}
             old = cv2.getNumThreads()
             try:
-                with _Tick():
-                    results = dask.compute(*tasks, scheduler="threads", num_workers=n_workers)
+                # one worker: hand it all the chunks at once (chunksize -1), so that it never
+                # waits for the scheduler thread between chunks; several: one at a time,
+                # which balances the load between them
+                results = dask.threaded.get(graph, list(graph), num_workers=n_workers,
+                                            chunksize=-1 if n_threads == 1 else 1)
             finally:
                 cv2.setNumThreads(old)
     finally:

@@ -24,8 +24,16 @@ subtracting the median flow, strain on the full-resolution flow, area resize to
 (:func:`flow_normalize`). The strain and the removal of the median run in float32 on the
 float32 flow, and the three maps are resized in one call; :func:`compute_flow_features`
 normalises a whole chunk of samples at once (the same per-sample arithmetic).
+
+The kernels are faster forms of the plain NumPy computation with bit-identical results:
+the median is that of :func:`numpy.median` from one SIMD partition per channel
+(:func:`_median_rows`), the strain's gradients those of :func:`numpy.gradient` on
+flattened planes, and ``maxabs`` takes one square root per sample
+(``sqrt(max(u^2 + v^2))`` equals ``max(sqrt(u^2 + v^2))``).
 """
 from __future__ import annotations
+
+import threading
 
 import cv2
 import numpy as np
@@ -70,6 +78,14 @@ def flow_normalize(x, *, method: str = "maxabs") -> np.ndarray:
     return _normalize(a, method)
 
 
+def _divide_by_peak(x: np.ndarray, peak: np.ndarray, eps: float) -> None:
+    """``x[:] = x / peak`` where ``peak > eps``, else 0 (``peak`` broadcasts over ``x``)."""
+    ok = peak > eps
+    x /= np.where(ok, peak, 1.0)
+    if not ok.all():
+        np.copyto(x, 0.0, where=~ok)
+
+
 def _normalize(a: np.ndarray, method: str) -> np.ndarray:
     """:func:`flow_normalize` of a float64 ``a`` (..., 3, y, x), each sample on its own.
 
@@ -78,10 +94,13 @@ def _normalize(a: np.ndarray, method: str) -> np.ndarray:
     eps = 1e-12
     sp = (-2, -1)
     if method == "maxabs":
-        mag = np.sqrt(a[..., 0, :, :] ** 2 + a[..., 1, :, :] ** 2).max(axis=sp)[..., None, None, None]
-        a[..., :2, :, :] = np.where(mag > eps, a[..., :2, :, :] / np.where(mag > eps, mag, 1.0), 0.0)
-        smax = np.abs(a[..., 2, :, :]).max(axis=sp)[..., None, None]
-        a[..., 2, :, :] = np.where(smax > eps, a[..., 2, :, :] / np.where(smax > eps, smax, 1.0), 0.0)
+        # max |(u, v)| as sqrt(max(u^2 + v^2)): the same number (sqrt is monotone and
+        # correctly rounded), one square root per sample instead of one per pixel
+        sq = np.square(a[..., 0, :, :])
+        sq += np.square(a[..., 1, :, :])
+        _divide_by_peak(a[..., :2, :, :], np.sqrt(sq.max(axis=sp))[..., None, None, None], eps)
+        _divide_by_peak(a[..., 2:, :, :], np.abs(a[..., 2, :, :]).max(axis=sp)[..., None, None, None],
+                        eps)
     elif method == "minmax":
         lo = a.min(axis=sp, keepdims=True)
         rng = a.max(axis=sp, keepdims=True) - lo
@@ -119,17 +138,107 @@ def flow_inputs(flow, *, size: int = 28, normalize: str = "maxabs",
     return _normalize(x.astype(np.float64), normalize)
 
 
+def _median_rows(a: np.ndarray) -> np.ndarray:
+    """``numpy.median(a, axis=1)`` of a float32 ``a`` (rows, n), bit for bit; ``a`` is reordered.
+
+    :func:`numpy.median` partitions a copy at ``n // 2 - 1``, ``n // 2`` and the last index
+    (its NaN check); a partition at several indices takes NumPy's general selection, about
+    three times slower than its SIMD selection of one index. Here ``a`` itself (a scratch
+    copy) is partitioned at ``k = n // 2`` alone, which gives the upper middle value; the
+    lower one (even ``n``) is the maximum of the ``k`` values left of it, and the two are
+    averaged as :func:`numpy.mean` does (their float32 sum halved). A NaN sorts after every
+    number, into the part right of ``k``, whose maximum is then NaN: that row's median is
+    NaN, as NumPy's.
+    """
+    n = a.shape[1]
+    k = n // 2
+    a.partition(k, axis=1)
+    med = a[:, k].copy()
+    if n % 2 == 0:
+        med += a[:, :k].max(axis=1)
+        med /= 2
+    med[np.isnan(a[:, k:].max(axis=1))] = np.nan
+    return med
+
+
 def _resized_maps(flow, size: int, subtract_global: bool) -> np.ndarray:
     """:func:`flow_inputs` before normalisation: float32 (3, size, size) u, v, strain."""
     f = _check_flow(flow, np.float32)
-    h, w = f.shape[:2]
-    uv = np.moveaxis(f, -1, 0).copy()  # contiguous (u, v) planes, never the caller's array
-    if subtract_global:
-        uv -= np.median(uv.reshape(2, -1), axis=1)[:, None, None]
-    strain = _strain_uv(uv)
-    interp = cv2.INTER_AREA if (h >= size and w >= size) else cv2.INTER_LINEAR
-    x = cv2.resize(cv2.merge([uv[0], uv[1], strain]), (size, size), interpolation=interp)
-    x = x.transpose(2, 0, 1).copy()
-    x[0] *= size / w  # u, v in pixels of the resized image
-    x[1] *= size / h
-    return x
+    ws = _Workspace(*f.shape[:2], capacity=1)
+    ws.put(0, f)
+    out = np.empty((1, 3, size, size), np.float32)
+    ws.maps(1, size, subtract_global, out)
+    return out[0]
+
+
+class _Workspace:
+    """Buffers for the maps of up to ``capacity`` flows of one shape (y, x), reused.
+
+    :meth:`put` copies a flow into contiguous planes, ``(3, capacity, y, x)``: the u planes,
+    the v planes, then the strain planes; :meth:`maps` then runs every NumPy step (median,
+    its subtraction, strain, scaling) once for all the flows put, with the arithmetic of
+    one flow at a time (bit-identical); only the merge of each flow's three maps and their
+    resize are calls per flow. Reusing the buffers matters: on a virtual machine a page of
+    new memory costs about 10 us the first time it is touched.
+    """
+
+    def __init__(self, h: int, w: int, capacity: int = 4):
+        self.capacity = capacity
+        self.planes = np.empty((3, capacity, h, w), np.float32)
+        self._scratch = np.empty(2 * capacity * h * w, np.float32)
+        self._grad = np.empty(2 * capacity * h * w, np.float32)
+        self._merged = np.empty((h, w, 3), np.float32)
+
+    def put(self, j: int, flow: np.ndarray) -> None:
+        """Copy ``flow`` (y, x, 2), float32, into slot ``j``."""
+        np.copyto(self.planes[:2, j], flow.transpose(2, 0, 1))
+
+    def maps(self, m: int, size: int, subtract_global: bool, out: np.ndarray) -> None:
+        """The (3, size, size) maps of slots ``0..m-1`` into ``out`` (m, 3, size, size).
+
+        ``out`` may be float64: the values are float32 ones.
+        """
+        _, _, h, w = self.planes.shape
+        n = h * w
+        uv = self.planes[:2, :m]  # two contiguous blocks (m, y, x)
+        if subtract_global:
+            scratch = self._scratch[:2 * m * n].reshape(2, m, n)
+            np.copyto(scratch, uv.reshape(2, m, n))
+            uv -= _median_rows(scratch.reshape(2 * m, n)).reshape(2, m, 1, 1)
+        _strain_uv(uv, out=self.planes[2, :m], scratch=self._grad[:2 * m * n].reshape(2, m, h, w))
+        interp = cv2.INTER_AREA if (h >= size and w >= size) else cv2.INTER_LINEAR
+        r = np.empty((m, size, size, 3), np.float32)
+        for j in range(m):
+            cv2.merge([self.planes[0, j], self.planes[1, j], self.planes[2, j]], dst=self._merged)
+            cv2.resize(self._merged, (size, size), dst=r[j], interpolation=interp)
+        # u, v in pixels of the resized image (the strain is dimensionless)
+        np.multiply(r.transpose(0, 3, 1, 2), np.float32([size / w, size / h, 1.0])[:, None, None],
+                    out=out, dtype=np.float32)
+
+
+_WORKSPACES = threading.local()
+_MAX_WORKSPACES = 4  # shapes per thread
+_WORKSPACE_BYTES = 8 << 20  # largest workspace kept (7 float32 planes per flow slot)
+
+
+def _workspace(h: int, w: int, capacity: int) -> _Workspace:
+    """The calling thread's :class:`_Workspace` for flows of (h, w), created on first use.
+
+    Its capacity is at most ``capacity`` and fits in ``_WORKSPACE_BYTES`` (at least one
+    flow); a workspace larger than that (big frames) is not kept.
+    """
+    per_flow = 7 * 4 * h * w
+    capacity = max(1, min(capacity, _WORKSPACE_BYTES // per_flow))
+    if capacity * per_flow > _WORKSPACE_BYTES:
+        return _Workspace(h, w, capacity)
+    cache = getattr(_WORKSPACES, "cache", None)
+    if cache is None:
+        cache = _WORKSPACES.cache = {}
+    key = (h, w, capacity)
+    ws = cache.pop(key, None)
+    if ws is None:
+        ws = _Workspace(h, w, capacity)
+        if len(cache) >= _MAX_WORKSPACES:
+            cache.pop(next(iter(cache)))  # the least recently used
+    cache[key] = ws
+    return ws

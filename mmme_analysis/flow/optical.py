@@ -17,9 +17,12 @@ holding ``(u, v)``: ``u`` the horizontal displacement (positive to the right), `
 vertical displacement (positive downwards, image convention), such that
 ``frame2[y + v, x + u] ~ frame1[y, x]``.
 
-The TV-L1 and DIS solvers are created once per thread and parameter set and reused for the
-following pairs (their output does not depend on earlier calls; this saves the solver's
-set-up and buffer allocation per pair). Each thread keeps at most a few of them.
+The TV-L1 and DIS solvers are created once per thread, parameter set and frame size, and
+reused for the following pairs of that size (this saves the solver's set-up and buffer
+allocation per pair). Their output does not depend on earlier calls on frames of the same
+size; after a call on frames of another size, OpenCV's DIS can return a different flow for
+small frames (a few dozen pixels), hence one solver per size. Each thread keeps at most a
+few of them.
 """
 from __future__ import annotations
 
@@ -89,10 +92,13 @@ def _new_solver(method: str, params: dict):
     return algo
 
 
-def _solver(method: str, params: dict):
-    """The calling thread's solver for ``method`` and ``params`` (created on first use)."""
+def _solver(method: str, params: dict, shape: tuple = ()):
+    """The calling thread's solver for ``method``, ``params`` and frames of ``shape``.
+
+    Created on first use.
+    """
     try:
-        key = (method, tuple(sorted(params.items())))
+        key = (method, shape, tuple(sorted(params.items())))
         hash(key)
     except TypeError:  # unhashable parameter values: no reuse
         return _new_solver(method, params)
@@ -131,7 +137,7 @@ def flow_compute(frame1, frame2, *, method: str = "tvl1", **params) -> np.ndarra
     check_option("method", method, FLOW_METHODS)
     g1, g2 = _check_pair(frame1, frame2)
     if method in ("tvl1", "dis"):
-        flow = _solver(method, params).calc(g1, g2, None)
+        flow = _solver(method, params, g1.shape).calc(g1, g2, None)
     else:  # farneback
         kw = dict(pyr_scale=0.5, levels=3, winsize=15, iterations=5, poly_n=5,
                   poly_sigma=1.2, flags=0)

@@ -146,6 +146,15 @@ def test_flow_inputs_leave_the_flow_unchanged(pairs):
     np.testing.assert_array_equal(planar, before)
 
 
+def test_solver_reuse_across_frame_sizes():
+    """Small frames of two sizes in turn: each flow is that of a new solver."""
+    rng = np.random.default_rng(5)
+    faces = [rng.integers(0, 255, hw + (3,), dtype=np.uint8) for hw in [(40, 36), (48, 44)]]
+    for k, i in enumerate([0, 0, 1, 0, 1, 1, 1, 1, 1]):
+        a, b = faces[i], np.roll(faces[i], k % 3, axis=k % 2)
+        np.testing.assert_array_equal(flow_compute(a, b, method="dis"), _ref_flow(a, b, "dis"))
+
+
 def test_non_contiguous_grey_frames():
     g = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2GRAY)
     a, b = g[40:200, 150:300], np.roll(g, 1, axis=1)[40:200, 150:300]  # views, not contiguous
