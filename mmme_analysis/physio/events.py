@@ -4,9 +4,12 @@ For each annotated expression (by default the micro-expressions) the mean of eac
 processed signal is taken in a window around its onset, apex and offset. For each of
 them, ``n_non_me`` *matched* non-ME moments are drawn in the same trial: the expression's
 onset-apex-offset pattern is moved to a random time (``rng``) such that it lies at least
-``min_distance`` s away from every annotated expression (micro or macro) and the windows
-stay inside the recording. Features of the matched moments are measured the same way, so
-that ME and non-ME rows of one trial differ only in where they sit.
+``min_distance`` s away from every annotated expression (micro or macro), under the same
+window constraints as the ME and at its distance from the nearer trial edge where
+possible (:mod:`.matching`). Windows that run past the signal are flagged (``cut``); by
+default such MEs are excluded with their matched moments. Features of the matched
+moments are measured the same way, so that ME and non-ME rows of one trial differ only in
+where they sit.
 """
 from __future__ import annotations
 
@@ -18,10 +21,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_int, check_positive, check_rng
+from .._validate import check_int, check_option, check_positive, check_rng
 from .._warnings import MMMEWarning
 from .ecg import ecg_process
 from .eda import eda_process
+from .matching import EDGE_HORIZON, cut_mask, edge_distance, match_times, signal_extent, variable_span, window_mean
 from .ppg import ppg_process
 from .rsp import rsp_process
 from .skt import skt_process
@@ -137,15 +141,6 @@ def _events_frame(events) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _window_mean(values: np.ndarray, time: np.ndarray, t0: float, t1: float) -> float:
-    i0, i1 = np.searchsorted(time, [t0, t1])
-    if i1 <= i0:
-        return np.nan
-    seg = values[i0:i1]
-    seg = seg[np.isfinite(seg)]
-    return float(seg.mean()) if seg.size else np.nan
-
-
 def _hrv_window(rpeak_times: np.ndarray, t0: float, t1: float) -> tuple[float, float]:
     """Mean NN and RMSSD (ms) of the beats in [t0, t1)."""
     beats = rpeak_times[(rpeak_times >= t0) & (rpeak_times < t1)]
@@ -161,25 +156,6 @@ def _window_for(var: str, windows: Mapping) -> tuple[float, float]:
     return float(w[0]), float(w[1])
 
 
-def _match_times(ev, all_events, t_min, t_max, n, min_distance, rng, step):
-    """Random shifts of one event's pattern to non-ME places; returns apex times."""
-    rel_on = ev.onset - ev.apex
-    rel_off = ev.offset - ev.apex
-    lo = t_min - rel_on
-    hi = t_max - rel_off
-    if hi <= lo:
-        return np.zeros(0)
-    grid = np.arange(lo, hi, step)
-    ok = np.ones(grid.size, bool)
-    for o, f in zip(all_events["onset"].to_numpy(float), all_events["offset"].to_numpy(float)):
-        # pseudo interval [g+rel_on, g+rel_off] must be >= min_distance away from [o, f]
-        ok &= (grid + rel_off <= o - min_distance) | (grid + rel_on >= f + min_distance)
-    cand = grid[ok]
-    if cand.size == 0:
-        return np.zeros(0)
-    return np.sort(rng.choice(cand, size=min(n, cand.size), replace=False))
-
-
 def event_features(
     physio: xr.Dataset,
     events,
@@ -193,6 +169,9 @@ def event_features(
     windows: Mapping | None = None,
     n_non_me: int = 1,
     min_distance: float = 3.0,
+    cut: str = "exclude",
+    edge_horizon: float = EDGE_HORIZON,
+    hrv: bool | None = None,
 ) -> pd.DataFrame:
     """Event-locked features of one trial at MEs and matched non-ME moments.
 
@@ -226,6 +205,24 @@ def event_features(
         expression. Heart-rate and skin-conductance responses last a few seconds, so a
         distance shorter than ~3 s lets non-ME moments fall on the tail of an ME's
         response (biasing the comparison).
+    cut : str
+        What to do with MEs whose feature windows run past the signal (see
+        :mod:`~mmme_analysis.physio.matching`; beat-based rates are measured between the
+        first and last interval midpoint only): ``"exclude"`` (default) drops them with
+        their matched moments when every feature window is cut, else sets the cut features
+        (``cut_vars``) to NaN for the ME and its matched moments, and the cut features of
+        any matched moment to NaN in its row, the rest kept; it warns with the counts.
+        ``"keep"`` keeps every value, window means taken on the part of each window inside
+        the signal, flagged ``cut``. Windows are never shortened silently.
+    hrv : bool | None
+        Add ``HRV_MeanNN_<anchor>`` / ``HRV_RMSSD_<anchor>`` from ``ECG_R_Peak_Times``
+        (window ``windows["HRV"]``, default +-2.5 s). ``None`` (default): when R-peaks are
+        present and ``variables`` is ``None``; with an explicit ``variables`` list only when
+        True (their wide window then also decides which rows are ``cut``).
+    edge_horizon : float
+        Matched moments are drawn at the ME's distance from the nearer trial edge (within
+        0.5 s where possible, else the nearest possible) when that distance is below
+        ``edge_horizon`` s; beyond it, anywhere at least that far from both edges.
 
     Returns
     -------
@@ -233,9 +230,23 @@ def event_features(
         One row per ME and per matched moment: ``subject``, ``trial``, ``event`` (id of
         the ME; matched moments carry the id of their ME), ``moment`` (``"me"`` /
         ``"non_me"``), ``match`` (0 for MEs, 1..n_non_me), ``emotion``/``emotion3`` when
-        known, ``onset``/``apex``/``offset`` (s), then ``<variable>_<anchor>`` (window
-        mean, units of the variable), ``<variable>_trialmean`` (mean over the trial) and,
-        when R-peaks are present, ``HRV_MeanNN_<anchor>`` and ``HRV_RMSSD_<anchor>`` (ms).
+        known, ``onset``/``apex``/``offset`` (s), ``cut`` (bool: a feature window of the
+        row runs past the signal), ``cut_vars`` (the variables whose windows are cut,
+        comma-separated, ``"HRV"`` for the HRV windows; ``""`` when none: with
+        ``cut="keep"``, select per feature), ``edge_distance`` (s, apex to the nearer trial edge),
+        then ``<variable>_<anchor>`` (window mean, units of the variable),
+        ``<variable>_trialmean`` (mean over the trial) and, with ``hrv`` (and R-peaks),
+        ``HRV_MeanNN_<anchor>`` and ``HRV_RMSSD_<anchor>`` (ms).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, xarray as xr
+    >>> t = np.arange(0, 30, 0.01)
+    >>> physio = xr.Dataset({"SKT_Level": ("time", 33 + 0.01 * t)}, coords={"time": t})
+    >>> ev = pd.DataFrame({"onset": [0.5, 15.0], "apex": [0.6, 15.1], "offset": [0.7, 15.2]})
+    >>> df = event_features(physio, ev, rng=np.random.default_rng(0), cut="keep")
+    >>> df[["moment", "cut"]].values.tolist()
+    [['me', True], ['non_me', True], ['me', False], ['non_me', False]]
     """
     check_rng(rng)
     if not isinstance(physio, xr.Dataset) or "time" not in physio.dims:
@@ -243,12 +254,15 @@ def event_features(
                         f"got {type(physio).__name__}")
     n_non_me = check_int("n_non_me", n_non_me, min_value=0)
     min_distance = check_positive("min_distance", min_distance, allow_zero=True)
+    check_option("cut", cut, ("exclude", "keep"))
+    edge_horizon = check_positive("edge_horizon", edge_horizon, allow_zero=True)
     for a in anchors:
         if a not in ANCHORS:
             raise ValueError(f"Invalid value for 'anchors': expected names among {ANCHORS!r}, got {a!r}")
     windows = dict(windows or {})
     ev = _events_frame(events)
     time = np.asarray(physio["time"].values, float)
+    variables_default = variables is None
     if variables is None:
         variables = [v for v in DEFAULT_VARIABLES if v in physio]
     else:
@@ -257,13 +271,14 @@ def event_features(
             raise ValueError(f"Invalid value for 'variables': expected variables of 'physio', got {bad!r}")
     arrays = {v: np.asarray(physio[v].values, float) for v in variables}
     trial_means = {v: float(np.nanmean(a)) if np.isfinite(a).any() else np.nan for v, a in arrays.items()}
-    rpeaks = np.asarray(physio["ECG_R_Peak_Times"].values, float) if "ECG_R_Peak_Times" in physio else None
+    if hrv is None:
+        hrv = variables_default
+    rpeaks = np.asarray(physio["ECG_R_Peak_Times"].values, float) if hrv and "ECG_R_Peak_Times" in physio else None
 
+    extent = signal_extent(time)
     win = {v: _window_for(v, windows) for v in variables}
+    span = {v: variable_span(physio[v].attrs, extent) for v in variables}
     hrv_win = _window_for("HRV", windows)
-    all_w = [*win.values(), hrv_win] if rpeaks is not None else list(win.values())
-    w_lo = min((w[0] for w in all_w), default=0.0)
-    w_hi = max((w[1] for w in all_w), default=0.0)
     step = max(float(np.median(np.diff(time))) if time.size > 1 else 0.01, 0.01)
 
     rows = []
@@ -272,40 +287,67 @@ def event_features(
     if targets["apex"].isna().any():
         warnings.warn(
             f"event_features: subject {subject!r} trial {trial!r}: skipped {int(targets['apex'].isna().sum())} "
-            "event(s) without a coded apex",
-            MMMEWarning,
-            stacklevel=2,
-        )
+            "event(s) without a coded apex", MMMEWarning, stacklevel=2)
         targets = targets[targets["apex"].notna()]
+    n_cut = n_part = 0
+
+    def _cut_names(apex: float, rel: dict) -> list:
+        """The variables (and ``"HRV"``) whose windows around ``apex`` run past the signal."""
+        names = [v for v in variables if cut_mask([apex], [(rel[a], *win[v], *span[v]) for a in anchors])[0]]
+        if rpeaks is not None and cut_mask([apex], [(rel[a], *hrv_win, *extent) for a in anchors])[0]:
+            names.append("HRV")
+        return names
+
     for _, e in targets.iterrows():
+        rel = {a: float(e[a]) - float(e["apex"]) for a in ANCHORS}
+        spec = [(rel[a], *win[v], *span[v]) for v in variables for a in anchors]
+        if rpeaks is not None:
+            spec += [(rel[a], *hrv_win, *extent) for a in anchors]
+        me_cut = _cut_names(float(e["apex"]), rel)
+        if me_cut and cut == "exclude" and len(me_cut) == len(variables) + (rpeaks is not None):
+            n_cut += 1  # every feature window of this ME runs past the signal
+            continue
+        n_part += bool(me_cut) and cut == "exclude"
         base = {"subject": subject, "trial": trial, "event": e["event"]}
         for extra in ("emotion", "emotion3", "kind"):
             if extra in e:
                 base[extra] = e[extra]
-        moments = [("me", 0, 0.0)]
-        shifts = _match_times(e, ev, time[0] - w_lo, time[-1] - w_hi, n_non_me, min_distance, rng, step)
+        moments = [("me", 0, float(e["apex"]))]
+        shifts = match_times(e, ev, extent, spec, n_non_me, min_distance, rng, step, horizon=edge_horizon)
         if shifts.size < n_non_me:
             warnings.warn(
                 f"event_features: subject {subject!r} trial {trial!r} event {e['event']!r}: placed "
                 f"{shifts.size} of {n_non_me} non-ME moments (not enough time away from expressions)",
-                MMMEWarning,
-                stacklevel=2,
-            )
-        moments += [("non_me", k + 1, s - e["apex"]) for k, s in enumerate(shifts)]
-        for moment, match, shift in moments:
+                MMMEWarning, stacklevel=2)
+        moments += [("non_me", k + 1, float(s)) for k, s in enumerate(shifts)]
+        for moment, match, apex in moments:
             row = dict(base, moment=moment, match=match)
-            tt = {a: float(e[a]) + shift for a in ANCHORS}
+            tt = {a: apex + rel[a] for a in ANCHORS}
             row.update(tt)
+            names = _cut_names(apex, rel)
+            row["cut"] = bool(names)
+            row["cut_vars"] = ",".join(names)
+            row["edge_distance"] = float(edge_distance(apex, extent))
             for v in variables:
                 w0, w1 = win[v]
                 for a in anchors:
-                    row[f"{v}_{a}"] = _window_mean(arrays[v], time, tt[a] + w0, tt[a] + w1)
+                    row[f"{v}_{a}"] = window_mean(arrays[v], time, tt[a] + w0, tt[a] + w1, span[v])
                 row[f"{v}_trialmean"] = trial_means[v]
             if rpeaks is not None:
                 w0, w1 = hrv_win
                 for a in anchors:
                     row[f"HRV_MeanNN_{a}"], row[f"HRV_RMSSD_{a}"] = _hrv_window(rpeaks, tt[a] + w0, tt[a] + w1)
+            if cut == "exclude":  # a row's cut features, and the whole stratum's where the ME's is cut
+                for v in {*names, *me_cut}:
+                    cols = ([f"HRV_MeanNN_{a}" for a in anchors] + [f"HRV_RMSSD_{a}" for a in anchors]
+                            if v == "HRV" else [f"{v}_{a}" for a in anchors])
+                    row.update(dict.fromkeys(cols, np.nan))
             rows.append(row)
+    if n_cut or n_part:
+        warnings.warn(
+            f"event_features: subject {subject!r} trial {trial!r}: of {len(targets)} ME(s), excluded {n_cut} whose "
+            f"feature windows all run past the signal (trial edges) and set to NaN the cut features of {n_part} "
+            "more, with their matched moments; cut='keep' keeps them, flagged", MMMEWarning, stacklevel=2)
     return pd.DataFrame(rows)
 
 

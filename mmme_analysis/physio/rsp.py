@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._base import MIN_PEAKS, as_signal, peak_rate, to_dataset
+from ._base import MIN_PEAKS, as_signal, mark_span, peak_rate, rate_span, to_dataset
 
 __all__ = ["rsp_process"]
 
@@ -29,7 +29,9 @@ def rsp_process(rsp, sfreq=None) -> xr.Dataset:
     -------
     xarray.Dataset
         On ``time`` (s): ``RSP_Clean`` and ``RSP_Amplitude`` (input units),
-        ``RSP_Rate`` (breaths/min), ``RSP_Peaks`` (1 at inhalation peaks). Attr ``sfreq``.
+        ``RSP_Rate`` (breaths/min, at the midpoints of the trough-to-trough intervals,
+        interpolated; attrs ``valid_from`` / ``valid_to``), ``RSP_Peaks`` (1 at
+        inhalation peaks). Attr ``sfreq``.
     """
     import neurokit2 as nk
 
@@ -50,7 +52,7 @@ def rsp_process(rsp, sfreq=None) -> xr.Dataset:
         else np.full(values.size, np.nan)
     )
     u = units or ""
-    return to_dataset(
+    ds = to_dataset(
         {
             "RSP_Clean": clean,
             "RSP_Amplitude": amplitude,
@@ -61,3 +63,5 @@ def rsp_process(rsp, sfreq=None) -> xr.Dataset:
         sr,
         {"RSP_Clean": u, "RSP_Amplitude": u, "RSP_Rate": "breaths/min", "RSP_Peaks": ""},
     )
+    mark_span(ds, ("RSP_Rate",), rate_span(troughs, time))
+    return ds

@@ -88,9 +88,32 @@ def place_events(rng: np.random.Generator, cfg, n_frames: int) -> list:
     return events
 
 
+def _move_to_edges(rng, events, cfg, n_frames):
+    """Move each ME, with probability ``cfg.me_at_edges``, into an edge zone of the trial
+    (:data:`~.events.EDGE_ZONES`: first 2.5 s / last 5 s) when it fits there (1 s from the others)."""
+    from .events import edge_times
+
+    fps, gap = cfg.fps, int(round(1.0 * cfg.fps))
+    duration = n_frames / fps
+    for ev in events:
+        if ev["kind"] != "micro" or rng.random() >= cfg.me_at_edges:
+            continue
+        length, to_apex = ev["offset_frame"] - ev["onset_frame"], ev["apex_frame"] - ev["onset_frame"]
+        apex = int(round(edge_times(rng, duration, 1, margin=0.3)[0] * fps))
+        onset = int(np.clip(apex - to_apex, 1, n_frames - 2 - length))
+        offset = onset + length
+        others = [o for o in events if o is not ev]
+        if all(offset + gap <= o["onset_frame"] or onset >= o["offset_frame"] + gap for o in others):
+            ev.update(onset_frame=onset, apex_frame=onset + to_apex, offset_frame=offset)
+    events.sort(key=lambda e: e["onset_frame"])
+    return events
+
+
 def plan_expressions(rng: np.random.Generator, cfg, n_frames: int, label: str) -> list:
     """:func:`place_events` completed with AUs, amplitude (px), coded offset and times (s)."""
     events = place_events(rng, cfg, n_frames)
+    if getattr(cfg, "me_at_edges", 0.0) > 0:
+        events = _move_to_edges(rng, events, cfg, n_frames)
     for ev in events:
         ev["aus"] = draw_aus(rng, label, ev["kind"])
         amp = cfg.me_amplitude if ev["kind"] == "micro" else cfg.mae_amplitude

@@ -88,6 +88,10 @@ class SynthConfig:
         grow with the face at other sizes, see ``size``).
     uncoded_offset_fraction : float
         Fraction of expressions whose offset is not coded (OffsetTime == ApexTime).
+    me_at_edges : float
+        Probability (0-1) that an ME is moved into an edge zone of its trial, the first
+        2.5 s or the last 5 s (:func:`~.events.edge_times`), where it fits 1 s away from
+        the others: for calibrating the ME-vs-non-ME tests near trial edges. Default 0.
     peri : PeriConfig
         Peripheral signals: size (``peri.heart.response_bpm``), delay and width (s) of the
         planted heart-rate acceleration at ME apexes, EDA responses, noise levels.
@@ -133,6 +137,7 @@ class SynthConfig:
     me_amplitude: tuple = (1.5, 2.5)
     mae_amplitude: tuple = (3.0, 5.0)
     uncoded_offset_fraction: float = 0.3
+    me_at_edges: float = 0.0
     biopac_lead: float = 3.0
     drift_ppm_sd: float = 30.0
     jitter_s: float = 0.0002
@@ -152,6 +157,9 @@ class SynthConfig:
             check_positive(name, getattr(self, name))
         for name in ("rest", "lead_in", "biopac_lead", "drift_ppm_sd", "jitter_s"):
             check_positive(name, getattr(self, name), allow_zero=True)
+        if not 0.0 <= self.me_at_edges <= 1.0:
+            raise ValueError(f"Invalid value for 'me_at_edges': expected a probability in [0, 1], "
+                             f"got {self.me_at_edges!r}")
         if self.duration < 2.0:
             raise ValueError(f"Invalid value for 'duration': expected >= 2.0 s, got {self.duration!r}")
         if self.size is not None:

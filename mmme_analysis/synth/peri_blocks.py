@@ -19,8 +19,8 @@ from .peri import PeriConfig, _planted_scrs
 from .peri_cardiac import _PQRST
 from .peri_emg import _carrier
 from .peri_heart import heart_model
-from .peri_slow import scr_kernel
-from .waveforms import lowpass_noise
+from .peri_slow import DRIFT_SMOOTH, RSP_DRIFT_TAU, scr_kernel
+from .waveforms import drift_noise
 
 __all__ = ["PeriBlocks"]
 
@@ -74,8 +74,10 @@ class PeriBlocks:
         self.scr_onsets, self.scr_amplitudes = _planted_scrs(rng, apexes, config.eda, self.null)
         n_slow = int(np.ceil(duration * SLOW_SFREQ)) + 2
         self._slow_t = np.arange(n_slow) / SLOW_SFREQ
-        self._slow = {key: lowpass_noise(n_slow, SLOW_SFREQ, rng, fmax=fmax)
-                      for key, fmax in (("EDA", 0.01), ("RSP", 0.02), ("SKT", 0.005), ("SKT_B", 0.005))}
+        taus = {"EDA": config.eda.drift_tau, "RSP": RSP_DRIFT_TAU, "SKT": config.skt.drift_tau,
+                "SKT_B": config.skt.drift_tau}
+        self._slow = {key: drift_noise(n_slow, SLOW_SFREQ, rng, tau, DRIFT_SMOOTH[key.split("_")[0]])
+                      for key, tau in taus.items()}
         eda = config.eda
         self.spont = poisson_times(rng, eda.scr_spontaneous_per_min / 60.0, duration)
         spont_amp = eda.scr_amplitude * rng.uniform(0.2, 0.6, self.spont.size)

@@ -7,7 +7,8 @@ The instantaneous heart rate (bpm) is
 ``HR(t) = hr_mean + slow(t) + LF(t) + RSA(t) + sum_apex response_bpm * g((t - apex - response_delay) / response_width)``
 
 with ``g(x) = exp(-x**2 / 2)`` (a Gaussian bump of peak ``response_bpm``), ``slow`` a
-low-pass (< 0.04 Hz) Gaussian process of standard deviation ``hr_sd``, ``LF`` a
+slow drift of stationary standard deviation ``hr_sd`` (a smoothed random walk with
+correlation time ``hr_tau``, :func:`~.waveforms.drift_noise`), ``LF`` a
 narrow-band (~0.1 Hz, Mayer wave) oscillation of amplitude ``lf_bpm`` and ``RSA`` the
 respiratory sinus arrhythmia, ``rsa_bpm * sin(respiratory phase)`` at ~``resp_freq``.
 Beats are placed by integral pulse frequency modulation: the k-th R peak is the time
@@ -33,7 +34,7 @@ import numpy as np
 
 from .._validate import check_positive, check_rng
 from .events import check_times
-from .waveforms import lowpass_noise, narrowband_phase
+from .waveforms import drift_noise, narrowband_phase
 
 __all__ = ["HeartConfig", "HeartTrace", "heart_model", "simulate_rr"]
 
@@ -49,7 +50,11 @@ class HeartConfig:
     hr_mean : float
         Mean heart rate (bpm). Default 72.
     hr_sd : float
-        Standard deviation (bpm) of the slow (< 0.04 Hz) heart-rate drift. Default 2.
+        Stationary standard deviation (bpm) of the slow heart-rate drift. Default 2.
+    hr_tau : float
+        Correlation time (s) of that drift (a random walk pulled back over ``hr_tau``,
+        smoothed over 2 s: variance ``2 * hr_sd**2 / hr_tau`` per second at short lags,
+        the same in a short trial as in a long recording). Default 20.
     rsa_bpm : float
         Amplitude (bpm) of respiratory sinus arrhythmia. Default 2.
     lf_bpm : float
@@ -64,6 +69,7 @@ class HeartConfig:
 
     hr_mean: float = 72.0
     hr_sd: float = 2.0
+    hr_tau: float = 20.0
     rsa_bpm: float = 2.0
     lf_bpm: float = 1.5
     response_bpm: float = 8.0
@@ -75,6 +81,7 @@ class HeartConfig:
         for name in ("hr_sd", "rsa_bpm", "lf_bpm", "response_bpm"):
             check_positive(name, getattr(self, name), allow_zero=True)
         check_positive("response_width", self.response_width)
+        check_positive("hr_tau", self.hr_tau)
 
 
 class HeartTrace(NamedTuple):
@@ -131,7 +138,7 @@ def heart_model(duration: float, rng: np.random.Generator, config: HeartConfig, 
     t = np.arange(n) / grid_sfreq
     resp_phase = narrowband_phase(n, grid_sfreq, rng, resp_freq, jitter=0.1)
     lf_phase = narrowband_phase(n, grid_sfreq, rng, 0.1, jitter=0.1)
-    slow = config.hr_sd * lowpass_noise(n, grid_sfreq, rng, fmax=0.02)
+    slow = config.hr_sd * drift_noise(n, grid_sfreq, rng, config.hr_tau, 2.0)
     phase0 = rng.uniform(0.0, 1.0)
     hr = config.hr_mean + slow + config.lf_bpm * np.sin(lf_phase) + config.rsa_bpm * np.sin(resp_phase)
     if not null:

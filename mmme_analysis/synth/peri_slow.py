@@ -11,9 +11,14 @@ import numpy as np
 
 from .._validate import check_positive, check_rng, check_sfreq
 from .events import check_times, poisson_times
-from .waveforms import check_config, lowpass_noise
+from .waveforms import check_config, drift_noise
 
-__all__ = ["RSPConfig", "EDAConfig", "SKTConfig", "simulate_rsp", "simulate_eda", "simulate_skt",
+#: Smoothing (s, Gaussian SD) and, for RSP, correlation time (s) of the slow drifts (see
+#: :func:`~.waveforms.drift_noise`).
+DRIFT_SMOOTH = {"EDA": 3.0, "SKT": 5.0, "RSP": 2.0}
+RSP_DRIFT_TAU = 20.0
+
+__all__ = ["DRIFT_SMOOTH", "RSPConfig", "EDAConfig", "SKTConfig", "simulate_rsp", "simulate_eda", "simulate_skt",
            "scr_kernel"]
 
 
@@ -50,7 +55,11 @@ class EDAConfig:
     tonic : float
         Tonic skin-conductance level (S). Default 5 uS.
     drift : float
-        Slow (< 0.01 Hz) drift of the tonic level (S sd). Default 0.5 uS.
+        Stationary SD (S) of the slow drift of the tonic level. Default 0.5 uS.
+    drift_tau : float
+        Correlation time (s) of the drift (a random walk pulled back over ``drift_tau``:
+        its change has variance ``2 * drift**2 / drift_tau`` per second at short lags, the
+        same in a short trial as in a long recording). Default 60 s.
     scr_amplitude : float
         Peak amplitude of an ME-locked skin-conductance response (S). Default 0.3 uS.
     scr_latency : tuple of float
@@ -65,6 +74,7 @@ class EDAConfig:
 
     tonic: float = 5e-6
     drift: float = 0.5e-6
+    drift_tau: float = 60.0
     scr_amplitude: float = 0.3e-6
     scr_latency: tuple = (1.0, 3.0)
     scr_rise: float = 0.75
@@ -76,6 +86,7 @@ class EDAConfig:
         check_positive("tonic", self.tonic)
         for name in ("drift", "scr_amplitude", "scr_spontaneous_per_min", "noise"):
             check_positive(name, getattr(self, name), allow_zero=True)
+        check_positive("drift_tau", self.drift_tau)
         check_positive("scr_rise", self.scr_rise)
         check_positive("scr_decay", self.scr_decay)
         if self.scr_decay <= self.scr_rise:
@@ -96,7 +107,10 @@ class SKTConfig:
     mean : float
         Mean skin temperature. Default 34.
     drift : float
-        Slow (< 0.005 Hz) drift (sd). Default 0.3.
+        Stationary SD of the slow drift. Default 0.3.
+    drift_tau : float
+        Correlation time (s) of the drift (variance ``2 * drift**2 / drift_tau`` per
+        second at short lags, see :class:`EDAConfig`). Default 120 s.
     range : tuple of float
         The drift is clipped to ``(low, high)``. Default (33, 35).
     noise : float
@@ -105,12 +119,14 @@ class SKTConfig:
 
     mean: float = 34.0
     drift: float = 0.3
+    drift_tau: float = 120.0
     range: tuple = (33.0, 35.0)
     noise: float = 0.005
 
     def __post_init__(self):
         check_positive("drift", self.drift, allow_zero=True)
         check_positive("noise", self.noise, allow_zero=True)
+        check_positive("drift_tau", self.drift_tau)
         lo, hi = self.range
         if not lo < hi:
             raise ValueError(f"Invalid value for 'range': expected (low, high) with low < high, got {self.range!r}")
@@ -148,7 +164,7 @@ def simulate_rsp(resp_phase, sfreq: float, *, rng: np.random.Generator,
     cfg = check_config(config, RSPConfig)
     phase = np.asarray(resp_phase, dtype=float).ravel()
     rsp = cfg.amplitude * (np.sin(phase) + 0.25 * np.sin(2 * phase - 0.5))
-    rsp += 0.2 * cfg.amplitude * lowpass_noise(phase.size, sfreq, rng, fmax=0.02)
+    rsp += 0.2 * cfg.amplitude * drift_noise(phase.size, sfreq, rng, RSP_DRIFT_TAU, DRIFT_SMOOTH["RSP"])
     rsp += cfg.noise * rng.standard_normal(phase.size)
     return rsp
 
@@ -191,7 +207,7 @@ def simulate_eda(duration: float, sfreq: float, *, rng: np.random.Generator, scr
     if amps.shape != onsets.shape:
         raise ValueError(f"Invalid value for 'scr_amplitudes': expected {onsets.size} amplitudes "
                          f"(one per onset), got {amps.size}")
-    tonic = cfg.tonic + cfg.drift * lowpass_noise(n, sfreq, rng, fmax=0.01)
+    tonic = cfg.tonic + cfg.drift * drift_noise(n, sfreq, rng, cfg.drift_tau, DRIFT_SMOOTH["EDA"])
     spont = poisson_times(rng, cfg.scr_spontaneous_per_min / 60.0, duration)
     spont_amp = cfg.scr_amplitude * rng.uniform(0.2, 0.6, spont.size)
     phasic = np.zeros(n)
@@ -219,6 +235,6 @@ def simulate_skt(duration: float, sfreq: float, *, rng: np.random.Generator,
     """
     n, sfreq, rng = _n_samples(duration, sfreq, rng)
     cfg = check_config(config, SKTConfig)
-    skt = cfg.mean + cfg.drift * lowpass_noise(n, sfreq, rng, fmax=0.005)
+    skt = cfg.mean + cfg.drift * drift_noise(n, sfreq, rng, cfg.drift_tau, DRIFT_SMOOTH["SKT"])
     lo, hi = cfg.range
     return np.clip(skt, lo, hi) + cfg.noise * rng.standard_normal(n)

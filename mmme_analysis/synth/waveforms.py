@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["lowpass_noise", "narrowband_phase", "spectral_noise", "place_waves", "check_config"]
+__all__ = ["drift_noise", "DRIFT_SFREQ", "lowpass_noise", "narrowband_phase", "spectral_noise", "place_waves", "check_config"]
 
 
 def check_config(config, cls):
@@ -21,6 +21,64 @@ def check_config(config, cls):
             f"Invalid value for 'config': expected an instance of {cls.__name__} or None, got {config!r}"
         )
     return config
+
+
+#: Rate (Hz) of the grid on which :func:`drift_noise` is drawn (then interpolated).
+DRIFT_SFREQ = 10.0
+
+
+def drift_noise(n: int, sfreq: float, rng: np.random.Generator, tau: float, smooth: float) -> np.ndarray:
+    """Stationary slow drift of unit variance whose amplitude is set per unit time, not per call.
+
+    An Ornstein-Uhlenbeck process (a random walk pulled back to 0 with time constant
+    ``tau`` s), started from its stationary distribution and smoothed by a Gaussian of SD
+    ``smooth`` s (no sub-second roughness), drawn on a :data:`DRIFT_SFREQ` grid and
+    linearly interpolated to ``sfreq``. Before smoothing, the change over ``dt`` s has
+    variance ``2 * (1 - exp(-dt / tau))``, i.e. ``2 / tau`` per second for ``dt << tau``
+    (times the drift's squared SD once scaled); the stationary variance is exactly 1.
+    A 40 s trial therefore carries the same drift as any 40 s window of a long recording
+    (:func:`lowpass_noise`, scaled to unit SD per call, gave short trials as much drift
+    as whole sessions).
+
+    Parameters
+    ----------
+    n : int
+        Samples.
+    sfreq : float
+        Sampling frequency (Hz) of the output.
+    rng : numpy.random.Generator
+        Source of randomness.
+    tau : float
+        Correlation time (s) of the random walk's pull-back.
+    smooth : float
+        SD (s) of the Gaussian smoothing (0: none).
+
+    Examples
+    --------
+    >>> x = drift_noise(10_000, 10.0, np.random.default_rng(0), tau=30.0, smooth=2.0)
+    >>> bool(0.6 < x.std() < 1.4)
+    True
+    """
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import lfilter
+
+    dt = 1.0 / DRIFT_SFREQ
+    pad = int(np.ceil(4.0 * smooth / dt)) if smooth > 0 else 0
+    m = int(np.ceil(n / sfreq / dt)) + 2 + 2 * pad
+    a = float(np.exp(-dt / tau))
+    b = float(np.sqrt(1.0 - a * a))
+    e = rng.standard_normal(m)
+    e[0] /= b  # x[0] ~ N(0, 1): the stationary distribution
+    x = lfilter([b], [1.0, -a], e)
+    if smooth > 0:
+        x = gaussian_filter1d(x, smooth / dt, mode="nearest", truncate=4.0)[pad:m - pad]
+        k = np.exp(-0.5 * (np.arange(-pad, pad + 1) * dt / smooth) ** 2)
+        k /= k.sum()
+        lags = np.arange(-2 * pad, 2 * pad + 1)
+        var = np.sum(np.correlate(k, k, mode="full") * a ** np.abs(lags))  # variance after smoothing
+        x = x / np.sqrt(var)
+    t = np.arange(n) / sfreq
+    return np.interp(t, np.arange(x.size) * dt, x)
 
 
 def lowpass_noise(n: int, sfreq: float, rng: np.random.Generator, fmax: float) -> np.ndarray:

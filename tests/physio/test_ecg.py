@@ -21,7 +21,8 @@ def test_rpeaks_and_rate_match_ground_truth(peri):
     # every detected peak within 8 ms of a true beat, and (almost) every true beat found
     err = np.abs(found[:, None] - true[None, :]).min(axis=1)
     assert err.max() < 0.008
-    assert found.size >= true.size - 1
+    inner = true[(true > 0.3) & (true < das["ECG"].size / SFREQ - 0.3)]  # NeuroKit2 misses beats at the very edges
+    assert found.size >= inner.size - 1
     # heart rate between beats equals 60 / RR of the true beats
     mid = 0.5 * (true[2:-1] + true[3:])
     hr_true = 60.0 / np.diff(true[2:])
@@ -53,14 +54,20 @@ def test_spkit_record_matches_neurokit(record):
         x = leads[:, list(names).index("II")]
     x = np.asarray(x, float)
     ds = ecg_process(x, fs)
-    signals, info = nk.ecg_process(x, sampling_rate=fs)
-    assert ds.sizes["rpeak"] == len(info["ECG_R_Peaks"])
-    diff = np.abs(ds["ECG_Rate"].values - signals["ECG_Rate"].to_numpy())
-    assert np.median(diff) < 1.0
-    # at each beat the rate is 60 / (preceding RR interval)
+    _, info = nk.ecg_peaks(nk.ecg_clean(x, sampling_rate=fs), sampling_rate=fs, correct_artifacts=True)
+    ref = np.asarray(info["ECG_R_Peaks"])
     peaks = np.flatnonzero(ds["ECG_R_Peaks"].values)
-    np.testing.assert_allclose(ds["ECG_Rate"].values[peaks[1:]], 60.0 * fs / np.diff(peaks), rtol=1e-9)
+    assert abs(peaks.size - ref.size) <= 1
+    # the same beats as NeuroKit2 (these leads have a monophasic R: refinement moves nothing far)
+    err = np.abs(peaks[:, None] - ref[None, :]).min(axis=1) / fs
+    assert np.median(err) < 0.005
+    # 60 / RR sits at the RR midpoint (not at the closing beat, NeuroKit2's signal_rate convention)
+    mids = (peaks[:-1] + peaks[1:]) // 2
+    odd = (peaks[1:] - peaks[:-1]) % 2 == 1  # midpoint between two samples: compare where it is a sample
+    np.testing.assert_allclose(ds["ECG_Rate"].values[mids[~odd]], 60.0 * fs / np.diff(peaks)[~odd], rtol=1e-9)
     assert 40 < np.median(ds["ECG_Rate"].values) < 180
+    assert ds["ECG_R_Peak_Quality"].sizes["rpeak"] == peaks.size
+    assert float(ds["ECG_R_Peak_Quality"].median()) > 0.8
 
 
 def test_hrv_from_processed_and_raw(peri):

@@ -31,11 +31,12 @@ def physio(peri):
 
 def test_table_layout_and_matching(physio, events):
     df = event_features(physio, events, rng=np.random.default_rng(1), subject="sub-03", trial=112, n_non_me=2,
-                        min_distance=1.5)
+                        min_distance=1.5, cut="keep")
     assert set(df["moment"]) == {"me", "non_me"}
     assert (df["moment"] == "me").sum() == 3  # MEs only; the macro is avoided, not featured
     assert (df["moment"] == "non_me").sum() == 6
     assert (df["subject"] == "sub-03").all() and (df["trial"] == 112).all()
+    assert df["cut"].dtype == bool and "edge_distance" in df
     for col in ("ECG_Rate_Slope_apex", "ECG_Rate_onset", "EDA_Phasic_apex", "RSP_Rate_offset", "SKT_Level_apex",
                 "PPG_Rate_apex", "HRV_RMSSD_apex", "ECG_Rate_AbsSlope_trialmean"):
         assert col in df and df[col].notna().all(), col
@@ -91,7 +92,7 @@ def test_warns_when_no_room(physio):
     ev = pd.DataFrame({"onset": np.arange(1.0, 39.0, 2.0), "apex": np.arange(1.1, 39.0, 2.0),
                        "offset": np.arange(1.2, 39.0, 2.0), "kind": "micro"})
     with pytest.warns(MMMEWarning, match="non-ME moments"):
-        df = event_features(physio, ev.iloc[:18], rng=np.random.default_rng(0), min_distance=2.0)
+        df = event_features(physio, ev.iloc[:18], rng=np.random.default_rng(0), min_distance=2.0, cut="keep")
     assert (df["moment"] == "me").sum() == 18
 
 
@@ -103,6 +104,8 @@ def test_warns_when_no_room(physio):
         ({"variables": ["ECG_Foo"]}, ValueError, "Invalid value for 'variables'"),
         ({"n_non_me": -1}, ValueError, "Invalid value for 'n_non_me'"),
         ({"min_distance": -1.0}, ValueError, "Invalid value for 'min_distance'"),
+        ({"cut": "drop"}, ValueError, "Invalid value for 'cut'"),
+        ({"edge_horizon": -1.0}, ValueError, "Invalid value for 'edge_horizon'"),
     ],
 )
 def test_bad_arguments(physio, events, kwargs, exc, match):
@@ -117,7 +120,7 @@ def test_event_without_apex_is_skipped(physio, events):
     ev = events.copy()
     ev.loc[0, "apex"] = np.nan
     with pytest.warns(MMMEWarning, match="without a coded apex"):
-        df = event_features(physio, ev, rng=np.random.default_rng(0))
+        df = event_features(physio, ev, rng=np.random.default_rng(0), cut="keep")
     assert sorted(df.loc[df.moment == "me", "event"]) == [1, 2]
     assert (df["moment"] == "non_me").sum() == 2
 

@@ -1,0 +1,93 @@
+"""HRS candidate filter: bad inputs, and precision on planted vs null ECG coupling (synthetic raw data)."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmme_analysis.spotting.hrs_filter import hrs_filter, hrs_sweep
+from mmme_analysis.spotting.truth import spot_truth
+
+FPS = 150.0
+
+
+def _dataset(tmp_path_factory, null: bool):
+    import mmme_analysis as mm
+    from mmme_analysis.synth.generator import SynthConfig, synthesize
+
+    cfg = SynthConfig(n_subjects=2, n_trials=3, duration=15.0, seed=3, null=null, write_video=False)
+    root = synthesize(tmp_path_factory.mktemp("hrs") / ("null" if null else "coupled"), cfg, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mm.open_dataset(root)
+
+
+def _candidates(ds, seed=0):
+    """True ME intervals plus three random decoys per trial (the decoys are false positives)."""
+    truth = spot_truth(ds.annotations, ds.trials["trial"])
+    me = truth[truth["kind"] == "micro"].dropna()
+    me = me[["video", "onset", "offset", "apex", "kind"]].astype({"onset": int, "offset": int, "apex": int})
+    rng = np.random.default_rng(seed)
+    apex = rng.integers(int(1.5 * FPS), int(13.5 * FPS), size=(len(ds.trials), 3))
+    dec = pd.DataFrame([dict(video=t, onset=a - 24, offset=a + 24, apex=a, kind="micro")
+                        for t, row in zip(ds.trials["trial"], apex) for a in row])
+    return pd.concat([me, dec], ignore_index=True), truth
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory):
+    out = {}
+    for null in (False, True):
+        ds = _dataset(tmp_path_factory, null)
+        pred, truth = _candidates(ds)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[null] = (hrs_sweep(pred, truth, ds, etas=(2.0,), fps=FPS).xs("micro", level="kind"), pred, ds)
+    return out
+
+
+def test_filter_raises_precision_with_planted_coupling(sweeps):
+    table = sweeps[False][0]
+    before, after = table["precision"].iloc[0], table.loc[2.0, "precision"]
+    assert after > before + 0.15
+    assert table["n_truth"].nunique() == 1  # tp + fn stays the ground-truth count
+
+
+def test_filter_gains_less_on_null_physiology(sweeps):
+    gain = {null: t.loc[2.0, "precision"] - t["precision"].iloc[0] for null, (t, _, _) in sweeps.items()}
+    assert gain[True] < gain[False] / 2
+
+
+def test_output_keeps_dropped_candidates(sweeps):
+    _, pred, ds = sweeps[False]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = hrs_filter(pred.head(4), ds, eta=2.0, fps=FPS)
+    assert len(out) == 4 and out["kept"].dtype == bool
+    assert np.isfinite(out["hrs"]).all() and (out["hrs"] >= 0).all()
+    assert out["kept"].equals(out["hrs"] > 2.0 * out["hrs_mean"])
+
+
+_PRED = pd.DataFrame({"video": ["t"], "onset": [0], "offset": [9], "apex": [5], "kind": ["micro"]})
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(predictions=[1, 2]), TypeError, "Invalid value for 'predictions'"),
+    (dict(eta=0), ValueError, "Invalid value for 'eta'"),
+    (dict(eta="x"), TypeError, "Invalid value for 'eta'"),
+    (dict(predictions=_PRED.drop(columns="apex")), ValueError, "expected a 'apex' column"),
+    (dict(hrs=pd.DataFrame({"hrs": [1.0, 2.0], "hrs_mean": [1.0, 1.0]})), ValueError, "Invalid value for 'hrs'"),
+    (dict(hrs=pd.DataFrame({"x": [1.0]})), ValueError, "Invalid value for 'hrs'"),
+])
+def test_bad_input(kwargs, exc, match):
+    kw = dict(predictions=_PRED, dataset=None, eta=2.0, hrs=pd.DataFrame({"hrs": [1.0], "hrs_mean": [1.0]}))
+    kw.update(kwargs)
+    with pytest.raises(exc, match=match):
+        hrs_filter(kw.pop("predictions"), kw.pop("dataset"), **kw)
+
+
+def test_hrs_column_filters_without_dataset():
+    out = hrs_filter(_PRED, None, eta=2.0, hrs=pd.DataFrame({"hrs": [2.5], "hrs_mean": [1.0]}))
+    assert out["kept"].tolist() == [True]
+    out = hrs_filter(_PRED, None, eta=3.0, hrs=pd.DataFrame({"hrs": [2.5], "hrs_mean": [1.0]}))
+    assert out["kept"].tolist() == [False]
