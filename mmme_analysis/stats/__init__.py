@@ -5,10 +5,13 @@ shown beside computed values, in columns labelled ``published``.
 """
 from .agreement import cohen_kappa, kind_agreement
 from .au import au_table
+from .compare import compare_moments
+from .contrast_tests import moment_contrast_bootstrap, moment_contrast_mixedlm, moment_contrast_permutation
+from .contrasts import design_counts, kish_n_eff, moment_contrasts
 from .correlate import correlate
 from .distributions import emotion_counts, subject_counts, subject_emotion_counts
 from .durations import duration_comparison, duration_samples, duration_summary, duration_test
-from .me_ecg import compare_moments, eta_curve, moment_effect_size, moment_mixedlm, moment_permutation_test
+from .me_ecg import eta_curve, moment_effect_size, moment_mixedlm, moment_permutation_test
 
 __all__ = [
     "cohen_kappa",
@@ -24,6 +27,12 @@ __all__ = [
     "moment_mixedlm",
     "moment_permutation_test",
     "moment_effect_size",
+    "moment_contrasts",
+    "moment_contrast_mixedlm",
+    "moment_contrast_permutation",
+    "moment_contrast_bootstrap",
+    "design_counts",
+    "kish_n_eff",
     "compare_moments",
     "eta_curve",
     "correlate",

@@ -1,8 +1,13 @@
-"""ME vs non-ME physiology: mixed models, permutation tests, effect sizes, eta rule.
+"""ME vs non-ME physiology on rows: subject-level mixed model, permutation, effect size, eta rule.
 
 Input is the tidy table of :func:`mmme_analysis.physio.event_features` (columns
 ``subject``, ``moment`` in {"me", "non_me"} and feature columns). The CMCL-Net claim
 checked here is that the heart-rate slope at ME apexes exceeds that at other moments.
+
+These tests treat rows as independent within a subject: they ignore the trials and the
+matching of controls to MEs, and lose calibration when MEs cluster in trials (issue 11).
+They are kept as ``compare_moments(method="rows")``; the design-aware tests on matched
+strata are in :mod:`mmme_analysis.stats.contrast_tests`.
 """
 from __future__ import annotations
 
@@ -12,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_int, check_option, check_positive, check_rng
+from .contrasts import kish_n_eff
 
 __all__ = [
     "moment_mixedlm",
     "moment_permutation_test",
     "moment_effect_size",
-    "compare_moments",
     "eta_curve",
 ]
 
@@ -47,7 +52,8 @@ def moment_mixedlm(df: pd.DataFrame, feature: str) -> dict:
     dict
         ``estimate``, ``se``, ``ci_low``, ``ci_high`` (95 %), ``z``, ``p``,
         ``group_var`` (subject intercept variance), ``converged``, ``n_me``, ``n_non_me``,
-        ``n_subjects``.
+        ``n_subjects``, ``n_eff`` (rows over the Kish design effect of the subject
+        intra-class correlation) and ``n_eff_basis`` (``"kish"``).
     """
     import statsmodels.formula.api as smf
 
@@ -78,6 +84,7 @@ def moment_mixedlm(df: pd.DataFrame, feature: str) -> dict:
         else:  # one subject: ordinary least squares
             res = smf.ols("y ~ is_me", d).fit()
             group_var, converged = 0.0, True
+    resid_var = float(res.scale) * scale**2
     ci = np.asarray(res.conf_int())[list(res.params.index).index("is_me")] * scale
     out.update(
         estimate=float(res.params["is_me"]) * scale,
@@ -88,6 +95,8 @@ def moment_mixedlm(df: pd.DataFrame, feature: str) -> dict:
         p=float(res.pvalues["is_me"]),
         group_var=group_var,
         converged=converged,
+        n_eff=kish_n_eff(d.assign(trial=np.arange(len(d))), group_var, 0.0, resid_var),
+        n_eff_basis="kish",
     )
     return out
 
@@ -185,90 +194,6 @@ def moment_effect_size(
     res = bootstrap((a, b), _hedges_g, vectorized=True, n_resamples=n_resamples, method="percentile",
                     confidence_level=confidence_level, rng=rng)
     return {"g": g, "g_ci_low": float(res.confidence_interval.low), "g_ci_high": float(res.confidence_interval.high)}
-
-
-def compare_moments(
-    df: pd.DataFrame,
-    features=None,
-    *,
-    rng: np.random.Generator,
-    n_permutations: int = 2000,
-    n_resamples: int = 1000,
-    alpha: float = 0.05,
-    fdr_method: str = "fdr_bh",
-) -> pd.DataFrame:
-    """ME vs non-ME for many features: mixed model, permutation test, effect size, FDR.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Output of :func:`mmme_analysis.physio.event_features` (possibly over many trials).
-    features : sequence of str | None
-        Columns to test; default every numeric column whose name starts with a modality
-        prefix (ECG_, PPG_, EDA_, RSP_, SKT_, HRV_) and does not end in ``_trialmean``.
-    rng : numpy.random.Generator
-        For the permutations and bootstrap.
-    alpha : float
-        FDR level of ``reject``.
-    fdr_method : str
-        Passed to :func:`statsmodels.stats.multitest.multipletests` (``fdr_bh`` default).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per feature: ``feature``, ``modality``, ``mean_me``, ``mean_non_me``,
-        the :func:`moment_mixedlm` columns (``estimate``, ``se``, ``ci_low``, ``ci_high``,
-        ``z``, ``p``, ...), ``p_perm``, ``g``, ``g_ci_low``, ``g_ci_high``, ``q``
-        (FDR-adjusted mixed-model p) and ``reject``; sorted as ``features``. A feature
-        without variance, or without finite ME or non-ME values, gets NaN test results
-        (and counts as p = 1 in the FDR step).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import mmme_analysis as mm
-    >>> ds = mm.open_dataset(mm.demo.data_path())
-    >>> feats = mm.physio.dataset_event_features(ds, rng=np.random.default_rng(0), variables=["ECG_Rate_Slope"],
-    ...                                          anchors=("apex",), min_distance=1.0)
-    >>> res = mm.stats.compare_moments(feats, ["ECG_Rate_Slope_apex"], rng=np.random.default_rng(0),
-    ...                                n_permutations=200, n_resamples=200)
-    >>> res[["feature", "modality"]].to_dict("records")
-    [{'feature': 'ECG_Rate_Slope_apex', 'modality': 'ECG'}]
-    >>> bool(0 <= res["p"].item() <= 1 and 0 <= res["q"].item() <= 1)
-    True
-    """
-    from statsmodels.stats.multitest import multipletests
-
-    if features is None:
-        prefixes = ("ECG_", "PPG_", "EDA_", "RSP_", "SKT_", "HRV_")
-        features = [c for c in df.columns if c.startswith(prefixes) and not c.endswith("_trialmean")
-                    and pd.api.types.is_numeric_dtype(df[c])]
-    nan_test = dict(estimate=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, z=np.nan, p=np.nan, group_var=np.nan,
-                    converged=False, p_perm=np.nan, g=np.nan, g_ci_low=np.nan, g_ci_high=np.nan)
-    rows = []
-    for f in features:
-        row = {"feature": f, "modality": f.split("_", 1)[0]}
-        try:
-            d = _check_frame(df, f)
-        except ValueError:  # no finite ME or no finite non-ME values (e.g. rate of a too-short trial)
-            rows.append(dict(row, mean_me=np.nan, mean_non_me=np.nan, n_me=0, n_non_me=0, **nan_test))
-            continue
-        row.update(mean_me=float(d.loc[d["moment"] == "me", f].mean()),
-                   mean_non_me=float(d.loc[d["moment"] == "non_me", f].mean()))
-        try:
-            row.update(moment_mixedlm(d, f))
-        except (ValueError, np.linalg.LinAlgError):  # constant or unfittable feature: no test
-            row.update({k: v for k, v in nan_test.items() if k not in ("p_perm", "g", "g_ci_low", "g_ci_high")})
-        row["p_perm"] = moment_permutation_test(d, f, rng=rng, n_permutations=n_permutations)["p"]
-        row.update(moment_effect_size(d, f, rng=rng, n_resamples=n_resamples))
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    if len(out):
-        p = out["p"].fillna(1.0).to_numpy()
-        reject, q, _, _ = multipletests(p, alpha=alpha, method=fdr_method)
-        out["q"] = q
-        out["reject"] = reject
-    return out
 
 
 def eta_curve(

@@ -1,4 +1,6 @@
 """Synthetic ME/non-ME feature tables from simulated ECG (fixed seeds), for the stats tests."""
+import functools
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -10,7 +12,12 @@ from mmme_analysis.synth import HeartConfig, PeriConfig, simulate_peri
 def planted_table(seed: int, *, null: bool, n_subjects: int = 4, n_trials: int = 2, duration: float = 30.0,
                   sfreq: float = 250.0, n_me: int = 3, n_non_me: int = 2,
                   min_distance: float = 3.0) -> pd.DataFrame:
-    """Event features of ECG simulated with (or, ``null``, without) planted HR responses."""
+    """Event features of ECG simulated with (or, ``null``, without) planted HR responses (a fresh copy)."""
+    return _planted_table(seed, null, n_subjects, n_trials, duration, sfreq, n_me, n_non_me, min_distance).copy()
+
+
+@functools.lru_cache(maxsize=64)  # several tests use the same seeds: simulate each once per process
+def _planted_table(seed, null, n_subjects, n_trials, duration, sfreq, n_me, n_non_me, min_distance):
     rng = np.random.default_rng(seed)
     frames = []
     for s in range(n_subjects):

@@ -32,7 +32,9 @@ def test_planted_hr_response_is_detected():
 
 
 def test_null_false_positive_rate(record_property):
-    """With null=True nothing is planted: p > 0.05 in at least 18 of 20 seeds."""
+    """With null=True nothing is planted: p < 0.05 in at most 3 of 20 seeds (if calibrated, P(<= 3) = 0.98).
+
+    (At most 2 of 20, the earlier bound, fails a calibrated test in 7.5 % of simulator versions.)"""
     p_mlm, p_perm = [], []
     for seed in range(20):
         df = planted_table(1000 + seed, null=True)
@@ -42,8 +44,8 @@ def test_null_false_positive_rate(record_property):
     fpr_perm = float(np.mean(np.asarray(p_perm) < 0.05))
     record_property("false_positive_rate_mixedlm", fpr_mlm)
     record_property("false_positive_rate_permutation", fpr_perm)
-    assert sum(p > 0.05 for p in p_mlm) >= 18, p_mlm
-    assert sum(p > 0.05 for p in p_perm) >= 18, p_perm
+    assert sum(p < 0.05 for p in p_mlm) <= 3, p_mlm
+    assert sum(p < 0.05 for p in p_perm) <= 3, p_perm
 
 
 def _toy(rng, shift=0.0, n_sub=5, n=8):
@@ -94,7 +96,7 @@ def test_compare_moments_fdr():
     df["EDA_b"] *= 1e-8  # siemens-sized values are fitted as well as bpm-sized ones
     df["RSP_const"] = 15.0
     df["RSP_nan"] = np.where(df["moment"] == "me", np.nan, 1.0)
-    out = compare_moments(df, rng=np.random.default_rng(0), n_permutations=200, n_resamples=200)
+    out = compare_moments(df, rng=np.random.default_rng(0), method="rows", n_permutations=200, n_resamples=200)
     assert list(out["feature"]) == ["ECG_a", "EDA_b", "SKT_c", "RSP_const", "RSP_nan"]
     assert list(out["modality"]) == ["ECG", "EDA", "SKT", "RSP", "RSP"]
     assert out["p"].iloc[3:].isna().all() and out["n_me"].iloc[4] == 0
