@@ -1,22 +1,38 @@
-"""Scrub latency and payload of the Explorer, measured in a real browser.
+"""Scrub latency and payload of the Explorer on a real-size trial, measured in a real browser.
 
     python benchmarks/bench_explorer.py [--seeks 50] [--sessions 5] [--json out.json]
-    python benchmarks/bench_explorer.py --seeks 5 --sessions 2     # a quick check that it runs
+    python benchmarks/bench_explorer.py --quick        # a check that it runs (< 2 min): fake data, 4 s,
+                                                       # 5 seeks, 2 sessions; its figures mean little
+    python benchmarks/bench_explorer.py --data fake    # generated frames, no video file
 
-Serves, with ``panel serve`` on 127.0.0.1, (a) the Explorer on a generated 60 s trial at
-150 fps (9000 frames of 960 x 510 pixels) with 64 EEG channels at 1000 Hz and five
-peripheral signals at 1000 Hz, all 64 channels shown, and (b) the baseline: a bare Panel app
-whose slider drives one ``pn.pane.JPG`` showing the same frames (same JPEG encoder and
-quality). Debian's Chromium (Playwright) then makes the same random seeks on both:
+Data (``--data real``, the default): one trial of the generator at the MMME camera's size,
+``mmme synth DIR --subjects 1 --trials 1 --duration 20 --size 2048x1088`` (3000 frames at
+150 fps, lossless HuffYUV, about 10 GB), opened with ``open_dataset`` (raw backend), so
+every seek decodes a frame of a real recording through the suite's reader. Its frames
+then carry their own index as 14 black/white blocks of ``width / 16`` pixels along the top
+edge (128 px at 2048; stamped once, rewritten losslessly with the suite's video writer),
+which the browser decodes from the image it paints at any display size. All of it is
+cached in ``--cache`` (default ``$TMPDIR/mmme-bench-explorer``), never in the repository.
+``--data fake`` instead serves the in-memory fake dataset of the dashboard tests at the
+same size (frames generated on demand: no decoding cost).
+
+Serves, with ``panel serve`` on 127.0.0.1, (a) the Explorer on that trial, all EEG
+channels shown, and (b) the baseline: a bare Panel app whose slider drives one
+``pn.pane.JPG`` showing the same frames, read from the same dataset by the same
+``TrialState`` (same decoder, same scaling, same JPEG encoder and quality), scaled on the
+server to the width it displays them at: the Explorer's player width (420 px). Debian's
+Chromium (Playwright) then makes the same random seeks on both:
 
 * frame painted: slider moved -> the requested frame is drawn (detected in
-  ``requestAnimationFrame``, i.e. at paint), checked by pixels: every frame carries its own
-  index as black/white blocks, decoded from the canvas / image;
-* every cursor moved (Explorer): slider moved -> all time cursors of the plots at the
-  frame's time, at paint;
+  ``requestAnimationFrame``, i.e. at paint), checked by its pixels (the stamped index);
+* every cursor moved (Explorer): slider moved -> the time cursor line over every plot at
+  the frame's time, at paint;
 * alone and with ``--sessions`` concurrent sessions seeking at the same time;
-* bytes received by the browser per update (websocket frames), per seek and per change
-  of the visible range, for a 10 s and a 60 s view.
+* bytes and websocket messages received by the browser per seek, and per change of the
+  visible range (10 s, the whole trial); the size the frames arrive at and the size the
+  page shows them at; the CPU time per seek of the server and of Chromium;
+* on the server side, without a browser: the cost of one frame's read and decode,
+  scaling and JPEG encoding.
 
 Figures depend on the machine; run it on an otherwise idle one.
 """
@@ -29,6 +45,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -38,46 +55,107 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 FPS = 150.0
-DURATION = 60.0
-N_FRAMES = int(DURATION * FPS)
-TRIAL = "sub-01_101"  # the one trial of the generated dataset
+N_BITS = 14  # stamped index: N_BITS blocks, most significant first, white = 1
+DISPLAY_WIDTH = 420  # the Explorer's player width (VideoView): the baseline shows frames at it
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+# -- the data -----------------------------------------------------------------------------
+def stamp_block(width: int) -> int:
+    """Side (pixels) of the index blocks stamped on frames ``width`` pixels wide."""
+    return max(16, int(width) // 16)
+
+
+def stamp(frame: np.ndarray, index: int) -> np.ndarray:
+    """``frame`` with ``index`` written along its top edge (see :func:`read_stamp`)."""
+    block = stamp_block(frame.shape[1])
+    for b in range(N_BITS):
+        frame[:block, b * block:(b + 1) * block] = 255 if (index >> (N_BITS - 1 - b)) & 1 else 0
+    return frame
+
+
+def read_stamp(img: np.ndarray, source_width: int) -> int:
+    """The index :func:`stamp` wrote, read from ``img`` (the frame at any scale)."""
+    block = stamp_block(source_width) * img.shape[1] / source_width
+    value = 0
+    for b in range(N_BITS):
+        cell = img[int(block / 4):int(3 * block / 4), int((b + 0.25) * block):int((b + 0.75) * block), :3]
+        value = (value << 1) | int(cell.mean() > 127)
+    return value
+
+
+def _stamp_chunk(x, block_info=None):
+    lo = block_info[0]["array-location"][0][0]
+    x = np.array(x)
+    for k in range(x.shape[0]):
+        stamp(x[k], lo + k)
+    return x
+
+
+def prepare_real(cache: Path, duration: float, size: str) -> Path:
+    """The generated raw dataset with stamped frames (made once, then reused from ``cache``)."""
+    root = cache / f"synth-{size}-{duration:g}s"
+    done = cache / f"{root.name}.stamped.json"
+    if done.exists():
+        return root
+    cache.mkdir(parents=True, exist_ok=True)
+    if not list(root.glob("*/video/*.avi")):
+        print(f"generating {root} (mmme synth, about 35 ms per frame) ...", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "mmme_analysis.cli", "synth", str(root), "--subjects", "1",
+                        "--trials", "1", "--duration", f"{duration:g}", "--size", size, "--overwrite"], check=True)
+    from mmme_analysis.io.video import read_video, write_video
+
+    for video in sorted(root.glob("*/video/*.avi")):
+        print(f"stamping the frame index on {video} ...", file=sys.stderr, flush=True)
+        frames = read_video(video)
+        tmp = cache / f"stamped-{video.name}"  # not among the videos; same file system: os.replace
+        write_video(tmp, frames.data.map_blocks(_stamp_chunk, dtype=np.uint8), float(frames.attrs["fps"]))
+        os.replace(tmp, video)
+    done.write_text(json.dumps({"n_bits": N_BITS, "block": "width // 16"}))
+    return root
+
+
+def open_data(spec: str):
+    """The dataset of ``spec``: ``fake[:SECONDS]`` (default 20 s) or ``real:PATH``."""
+    if spec.split(":")[0] == "fake":
+        sys.path.insert(0, str(REPO / "tests" / "dashboard"))
+        from conftest import FakeDataset, FakeSpec
+
+        duration = float(spec.split(":", 1)[1]) if ":" in spec else 20.0
+        return FakeDataset(FakeSpec(duration=duration, fps=FPS, eeg_sfreq=1000.0, n_eeg=66, peri_sfreq=1000.0,
+                                    height=1088, width=2048, textured=True, stamp_block=stamp_block(2048),
+                                    subjects=("sub-01",), markers=(101,)))
+    from mmme_analysis.dataset import open_dataset
+
+    return open_dataset(spec.split(":", 1)[1])
+
+
 # -- the served apps ----------------------------------------------------------------------
-def bench_dataset():
-    """60 s, 150 fps, 64 EEG channels at 1000 Hz: the fake dataset of the dashboard tests."""
-    sys.path.insert(0, str(REPO / "tests" / "dashboard"))
-    from conftest import FakeDataset, FakeSpec
-
-    spec = FakeSpec(duration=DURATION, fps=FPS, eeg_sfreq=1000.0, n_eeg=66, peri_sfreq=1000.0,
-                    height=510, width=960, textured=True, subjects=("sub-01",), markers=(101,))
-    return FakeDataset(spec)
-
-
-def explorer_app():
+def explorer_app(spec: str):
     import panel as pn
 
     from mmme_analysis.dashboard import Explorer
 
     pn.extension()
-    ds = bench_dataset()
-    e = Explorer(ds, plot_width=900)
-    e.eeg.channels = [c for c in e.eeg.param.channels.objects if c not in ("HEO", "VEO")]  # all 64 EEG
+    e = Explorer(open_data(spec), plot_width=900)
+    chans = e.state.eeg_channels()
+    e.eeg.channels = list(chans.loc[chans["ch_type"] == "eeg", "channel"])  # every EEG channel
     return e
 
 
-def baseline_app():
+def baseline_app(spec: str):
     import panel as pn
 
     from mmme_analysis.dashboard import TrialState
 
     pn.extension()
-    state = TrialState(bench_dataset(), TRIAL)
-    slider = pn.widgets.IntSlider(label="bench-frame", start=0, end=N_FRAMES - 1, value=0, width=600)
-    image = pn.pane.JPG(state.frame(0).data, width=480)
+    ds = open_data(spec)
+    state = TrialState(ds, str(ds.trials["trial"].iloc[0]), max_frame_width=DISPLAY_WIDTH)
+    n = state.video_info().n_frames
+    slider = pn.widgets.IntSlider(label="bench-frame", start=0, end=n - 1, value=0, width=600)
+    image = pn.pane.JPG(state.frame(0).data, width=DISPLAY_WIDTH)
 
     def show(event):
         image.object = state.frame(event.new).data
@@ -87,13 +165,29 @@ def baseline_app():
 
 
 if __name__.startswith("bokeh_app"):
-    _which = sys.argv[sys.argv.index("--app") + 1] if "--app" in sys.argv else "explorer"
-    (explorer_app() if _which == "explorer" else baseline_app()).servable()
+    _argv = sys.argv[1:]
+    _which = _argv[_argv.index("--app") + 1]
+    _spec = _argv[_argv.index("--data") + 1]
+    (explorer_app(_spec) if _which == "explorer" else baseline_app(_spec)).servable()
 
 
 # -- browser side -------------------------------------------------------------------------
+# run before the page's own scripts: the arrival time of every websocket message
+JS_INIT = r"""
+(() => {
+  const W = window.WebSocket;
+  window.__arrivals = [];
+  window.WebSocket = class extends W {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => window.__arrivals.push(performance.now()));
+    }
+  };
+})();
+"""
+
 JS_HELPERS = r"""
-window.__bench = (() => {
+window.__bench = ((SRC_W, N_BITS) => {
   const deep = (sel, root = document) => {
     const hit = root.querySelector(sel);
     if (hit) return hit;
@@ -102,58 +196,99 @@ window.__bench = (() => {
     }
     return null;
   };
+  // the stamped index, read from an image w pixels wide (the frame at any scale)
   const bits = (src, w) => {
-    const c = document.createElement('canvas'); c.width = w; c.height = 16;
+    const block = Math.max(16, Math.floor(SRC_W / 16)) * w / SRC_W;
+    const c = document.createElement('canvas'); c.width = w; c.height = Math.ceil(block);
     const ctx = c.getContext('2d'); ctx.drawImage(src, 0, 0);
-    const d = ctx.getImageData(0, 0, w, 16).data;
+    const d = ctx.getImageData(0, 0, w, c.height).data;
     let v = 0;
-    for (let b = 0; b < 14; b++) {
+    for (let b = 0; b < N_BITS; b++) {
       let s = 0, n = 0;
-      for (let y = 2; y < 14; y++) for (let x = b * 16 + 2; x < (b + 1) * 16 - 2; x++) {
-        const k = (y * w + x) * 4; s += d[k] + d[k + 1] + d[k + 2]; n += 3;
-      }
+      for (let y = Math.floor(block / 4); y < Math.floor(3 * block / 4); y++)
+        for (let x = Math.floor((b + 0.25) * block); x < Math.floor((b + 0.75) * block); x++) {
+          const k = (y * w + x) * 4; s += d[k] + d[k + 1] + d[k + 2]; n += 3;
+        }
       v = (v << 1) | (s / n > 127 ? 1 : 0);
     }
     return v;
   };
+  // first and last websocket message received between t0 and t1
+  const arrivals = (t0, t1) => {
+    const a = window.__arrivals.filter(t => t >= t0 && t <= t1);
+    return a.length ? {first_msg_ms: a[0] - t0, last_msg_ms: a[a.length - 1] - t0} : {};
+  };
+  // the page's elements, looked up once (a search through every shadow root costs
+  // milliseconds on the Explorer's page, which must not count as its latency)
+  let found = null;
+  const elements = () => found || (found = {
+    slider: deep('.mmme-slider'), canvas: deep('canvas.mmme-frame'), layer: deep('.mmme-cursors'),
+    spans: [...Bokeh.index.query(v => v.model.name === 'mmme-cursor')].map(v => v.model),
+  });
+  // no polling (a requestAnimationFrame loop costs a page ~100 ms of CPU per second in
+  // headless Chromium, which would load the machine the servers run on): events and
+  // mutation observers say when the frame or the cursors are ready, the time taken is at
+  // the next animation frame (paint)
   const explorer = (i, t_expected) => new Promise((resolve) => {
-    const slider = deep('.mmme-slider'), canvas = deep('canvas.mmme-frame');
-    const spans = [...Bokeh.index.query(v => v.model.name === 'mmme-cursor')].map(v => v.model);
-    let tf = null, tc = null, exact = null;
-    const onFrame = (e) => {
-      if (e.detail.frame === i && tf === null) { tf = e.detail.t - t0; exact = bits(canvas, canvas.width) === i; }
+    const {slider, canvas, layer, spans} = elements();
+    // the cursor line over each figure; an Explorer from before the cursor layer has a
+    // Bokeh Span in each figure instead
+    const lines = layer ? layer.cursors() : spans;
+    const at = layer ? (l => Number(l.dataset.time)) : (sp => sp.location);
+    let tf = null, tc = null, exact = null, done = false;
+    const finish = (force) => {
+      if (done || (!force && (tf === null || tc === null))) return;
+      done = true; clearTimeout(timer); watch.disconnect(); window.removeEventListener('mmme-frame', onFrame);
+      resolve({frame_ms: tf, cursor_ms: tc, exact, n_cursors: lines.length,
+               image_px: canvas.width, shown_px: canvas.getBoundingClientRect().width * devicePixelRatio,
+               ...arrivals(t0, t0 + (tf === null ? 1e9 : tf))});
+      if (!layer) spans.forEach(sp => sp.change.disconnect(cursorsDrawn));
     };
+    const onFrame = (e) => {
+      if (e.detail.frame === i && tf === null) { tf = e.detail.t - t0; exact = bits(canvas, canvas.width) === i; finish(); }
+    };
+    const cursorsAt = () => lines.every(l => Math.abs(at(l) - t_expected) < 1e-9);
+    // the cursor is painted in the animation frame in which it moves: the layer moves its
+    // lines in a requestAnimationFrame callback (this observer runs right after it); a
+    // Bokeh Span repaints its figure in the animation frame after its model changed
+    const drawn = () => { if (tc === null) { tc = performance.now() - t0; finish(); } };
+    const cursorsDrawn = () => {
+      if (tc === null && cursorsAt()) { if (layer) drawn(); else requestAnimationFrame(drawn); }
+    };
+    // the layer writes its data-time once every line is placed
+    const watch = new MutationObserver(cursorsDrawn);
+    if (layer) watch.observe(layer, {attributes: true, attributeFilter: ['data-time']});
+    else spans.forEach(sp => sp.change.connect(cursorsDrawn));
     window.addEventListener('mmme-frame', onFrame);
+    const timer = setTimeout(() => finish(true), 10000);
     const t0 = performance.now();
     slider.value = i; slider.dispatchEvent(new Event('input'));
-    const poll = () => {
-      const now = performance.now();
-      if (tc === null && spans.every(s => Math.abs(s.location - t_expected) < 1e-9)) tc = now - t0;
-      if ((tf !== null && tc !== null) || now - t0 > 10000) {
-        window.removeEventListener('mmme-frame', onFrame);
-        resolve({frame_ms: tf, cursor_ms: tc, exact, n_cursors: spans.length});
-      } else requestAnimationFrame(poll);
-    };
-    requestAnimationFrame(poll);
+    cursorsDrawn();  // already there (the same frame again)
   });
   const baseline = (i) => new Promise((resolve) => {
     const slider = [...Bokeh.documents[0].all_models].find(m => m.title === 'bench-frame');
-    const img = deep('img');
-    const prev = img.src;
-    let tf = null, exact = null;
+    const img0 = deep('img'), root = img0.getRootNode(), prev = img0.src;
+    let tf = null, exact = null, done = false, cur = img0;
+    const finish = () => {
+      if (done) return;
+      done = true; clearTimeout(timer); watch.disconnect();
+      resolve({frame_ms: tf, cursor_ms: null, exact, image_px: cur.naturalWidth,
+               shown_px: cur.getBoundingClientRect().width * devicePixelRatio,
+               ...arrivals(t0, t0 + (tf === null ? 1e9 : tf))});
+    };
+    const check = () => {
+      const img = root.querySelector('img');
+      if (!img || img.src === prev) return;
+      cur = img;
+      img.decode().then(() => requestAnimationFrame(() => {
+        if (tf === null && bits(img, img.naturalWidth) === i) { tf = performance.now() - t0; exact = true; finish(); }
+      })).catch(() => {});
+    };
+    const watch = new MutationObserver(check);
+    watch.observe(root, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+    const timer = setTimeout(finish, 10000);
     const t0 = performance.now();
     slider.value = i;
-    const poll = () => {
-      const now = performance.now();
-      const cur = deep('img');
-      if (cur.src !== prev && cur.complete && cur.naturalWidth) {
-        const v = bits(cur, cur.naturalWidth);
-        if (v === i) { tf = now - t0; exact = true; }
-      }
-      if (tf !== null || now - t0 > 10000) resolve({frame_ms: tf, cursor_ms: null, exact});
-      else requestAnimationFrame(poll);
-    };
-    requestAnimationFrame(poll);
   });
   const view = (x0, x1) => {
     const pv = [...Bokeh.index.query(v => v.model.name === 'mmme-eeg')][0];
@@ -161,7 +296,7 @@ window.__bench = (() => {
     pv.trigger_ranges_update_event();
   };
   return {explorer, baseline, view};
-})();
+})(%(src_w)d, %(n_bits)d);
 """
 
 
@@ -171,12 +306,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app: str):
+def serve(app: str, spec: str):
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", str(Path(__file__).resolve()), "--address", "127.0.0.1",
-         "--port", str(port),
-         "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", "1", "--args", "--app", app],
+         "--port", str(port), "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", "1",
+         "--args", "--app", app, "--data", spec],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/{Path(__file__).stem}"
     t_end = time.monotonic() + 300
@@ -192,46 +327,100 @@ def serve(app: str):
 
 
 class Session:
-    """One browser page on an app, counting the bytes its websocket receives."""
+    """One browser page on an app, counting the bytes and messages its websocket receives."""
 
     def __init__(self, page):
         self.page = page
         self.received = 0
+        self.messages = 0
+        self.last = 0  # the frame shown (a page opens at frame 0)
         page.on("websocket", self._ws)
 
     def _ws(self, ws):
-        ws.on("framereceived", lambda payload: setattr(self, "received", self.received + len(payload)))
+        ws.on("framereceived", self._frame)
+
+    def _frame(self, payload):
+        self.received += len(payload)
+        self.messages += 1
 
     @classmethod
-    async def open(cls, browser, url, ready):
+    async def open(cls, browser, url, ready, src_w):
         ctx = await browser.new_context(viewport={"width": 1500, "height": 1200})
         page = await ctx.new_page()
+        await page.add_init_script(JS_INIT)
         s = cls(page)
         await page.goto(url)
-        await page.wait_for_selector(ready, timeout=120_000)
+        await page.wait_for_selector(ready, timeout=180_000)
         await page.wait_for_timeout(1500)
-        await page.evaluate(JS_HELPERS)
+        await page.evaluate(JS_HELPERS % {"src_w": src_w, "n_bits": N_BITS})
         return s
 
-    async def seek(self, app, i):
-        before = self.received
+    async def seek(self, app, i, t):
+        before, n_before = self.received, self.messages
         if app == "explorer":
-            r = await self.page.evaluate("([i, t]) => __bench.explorer(i, t)", [int(i), float(i / FPS)])
+            r = await self.page.evaluate("([i, t]) => __bench.explorer(i, t)", [int(i), float(t)])
         else:
             r = await self.page.evaluate("(i) => __bench.baseline(i)", int(i))
         await self.page.wait_for_timeout(60)  # trailing messages of this update
         r["bytes"] = self.received - before
+        r["messages"] = self.messages - n_before
+        self.last = int(i)
         return r
 
 
-async def run_seeks(sessions, app, frames):
+
+async def browser_cpu_s(cdp) -> float:
+    """CPU time (s) of all of Chromium's processes so far (``cdp``: a browser CDP session)."""
+    return sum(p["cpuTime"] for p in (await cdp.send("SystemInfo.getProcessInfo"))["processInfo"])
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU time (s) of process ``pid`` and its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_seeks(sessions, app, frames, times):
     """Every session seeks through ``frames`` (each its own order), all at the same time."""
     async def one(k, s):
-        order = np.random.default_rng(100 + k).permutation(frames)
-        return [await s.seek(app, int(i)) for i in order]
+        order = np.random.default_rng(100 + k).permutation(len(frames))
+        if len(order) > 1 and int(frames[order[0]]) == s.last:  # a seek must move: the baseline's
+            order = np.roll(order, -1)                          # slider would not change
+        return [await s.seek(app, int(frames[j]), float(times[j])) for j in order]
 
     results = await asyncio.gather(*(one(k, s) for k, s in enumerate(sessions)))
     return [r for rs in results for r in rs]
+
+
+async def view_changes(s, frames, times, info, settle_ms=3000):
+    """Bytes received per change of the visible range (10 s, whole trial) and per seek then."""
+    views = {}
+    duration = info.n_frames / info.fps
+    for width_s in (10.0, duration):
+        b0 = s.received
+        await s.page.evaluate("([a, b]) => __bench.view(a, b)", [info.t_first, info.t_first + width_s])
+        await s.page.wait_for_timeout(settle_ms)
+        view_bytes = s.received - b0
+        sub = [(f, t) for f, t in zip(frames, times) if t < info.t_first + width_s][:10]
+        seeks = [await s.seek("explorer", int(f), float(t)) for f, t in sub]
+        views[f"{width_s:g}s"] = {"bytes_view_change": int(view_bytes), "bytes_per_seek": summarize(seeks, "bytes")}
+    return views
+
+
+def points_per_pixel(ds, trial, width=900):
+    """Largest number of points per pixel of plot width over the traces of one update."""
+    from mmme_analysis.dashboard import TrialState
+
+    state = TrialState(ds, trial)
+    chans = list(state.eeg_channels()["channel"])
+    lo, hi = state.extent()
+    worst = 0.0
+    for t1 in (min(lo + 10.0, hi), hi):
+        tr = state.eeg_traces(chans, lo, t1, width)
+        worst = max(worst, max(x.size for x in tr["xs"]) / width)
+        for name in state.peri_signals():
+            worst = max(worst, state.peri_trace(name, lo, t1, width)[0].size / width)
+    return worst
 
 
 def summarize(rows, key):
@@ -242,43 +431,48 @@ def summarize(rows, key):
             "missing": int(len(rows) - v.size)}
 
 
-async def bench(args):
+def _exact(rows):
+    return f"{sum(bool(r['exact']) for r in rows)}/{len(rows)}"
+
+
+async def bench(args, spec, info):
     from playwright.async_api import async_playwright
 
     rng = np.random.default_rng(0)
-    frames = rng.integers(0, N_FRAMES, args.seeks)
-    out = {"setup": {"duration_s": DURATION, "fps": FPS, "n_frames": N_FRAMES, "eeg_channels": 64,
-                     "frame_px": [960, 510], "seeks": int(args.seeks), "sessions": int(args.sessions),
-                     "cpu_count": os.cpu_count()}}
+    frames = rng.choice(np.arange(1, info.n_frames), args.seeks, replace=False)  # distinct, none at 0
+    times = [info.time(int(i)) for i in frames]
+    out = {}
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        cdp = await browser.new_browser_cdp_session()
         for app, ready in (("explorer", ".mmme-player[data-painted]"), ("baseline", "img")):
-            proc, url = serve(app)
+            proc, url = serve(app, spec)
             try:
-                s0 = await Session.open(browser, url, ready)
-                await run_seeks([s0], app, frames[:5])  # warm-up
-                alone = await run_seeks([s0], app, frames)
-                res = {"alone": {k: summarize(alone, k) for k in ("frame_ms", "cursor_ms")},
-                       "exact_frames": f"{sum(bool(r['exact']) for r in alone)}/{len(alone)}",
-                       "bytes_per_seek": summarize(alone, "bytes")}
-                others = [await Session.open(browser, url, ready) for _ in range(args.sessions - 1)]
-                conc = await run_seeks([s0] + others, app, frames)
-                res["concurrent"] = {k: summarize(conc, k) for k in ("frame_ms", "cursor_ms")}
-                res["concurrent"]["exact_frames"] = f"{sum(bool(r['exact']) for r in conc)}/{len(conc)}"
+                s0 = await Session.open(browser, url, ready, info.width)
+                await run_seeks([s0], app, frames[:5], times[:5])  # warm-up
+                cpu0, page0 = process_cpu_s(proc.pid), await browser_cpu_s(cdp)
+                alone = await run_seeks([s0], app, frames, times)
+                cpu = {"server": 1e3 * (process_cpu_s(proc.pid) - cpu0) / len(alone),
+                       "browser": 1e3 * (await browser_cpu_s(cdp) - page0) / len(alone)}
+                res = {"alone": {k: summarize(alone, k) for k in ("frame_ms", "cursor_ms", "first_msg_ms",
+                                                                  "last_msg_ms")},
+                       "cpu_ms_per_seek": cpu,
+                       "exact_frames": _exact(alone), "bytes_per_seek": summarize(alone, "bytes"),
+                       "messages_per_seek": summarize(alone, "messages"),
+                       "image_px": sorted({r["image_px"] for r in alone}),
+                       "shown_px": sorted({round(r["shown_px"], 1) for r in alone})}
+                others = [await Session.open(browser, url, ready, info.width) for _ in range(args.sessions - 1)]
+                cpu0, page0 = process_cpu_s(proc.pid), await browser_cpu_s(cdp)
+                conc = await run_seeks([s0] + others, app, frames, times)
+                res["concurrent"] = {k: summarize(conc, k) for k in ("frame_ms", "cursor_ms", "first_msg_ms")}
+                res["concurrent"]["cpu_ms_per_seek"] = {
+                    "server": 1e3 * (process_cpu_s(proc.pid) - cpu0) / len(conc),
+                    "browser": 1e3 * (await browser_cpu_s(cdp) - page0) / len(conc)}
+                res["concurrent"]["exact_frames"] = _exact(conc)
                 for o in others:
                     await o.page.context.close()
                 if app == "explorer":
-                    views = {}
-                    for width_s in (10.0, 60.0):
-                        b0 = s0.received
-                        await s0.page.evaluate("([a, b]) => __bench.view(a, b)", [0.0, width_s])
-                        await s0.page.wait_for_timeout(3000)
-                        view_bytes = s0.received - b0
-                        sub = frames[frames < width_s * FPS][:10] if width_s < 60 else frames[:10]
-                        seeks = [await s0.seek(app, int(i)) for i in sub]
-                        views[f"{width_s:g}s"] = {"bytes_view_change": int(view_bytes),
-                                                  "bytes_per_seek": summarize(seeks, "bytes")}
-                    res["views"] = views
+                    res["views"] = await view_changes(s0, frames, times, info, 1000 if args.quick else 3000)
                 out[app] = res
                 print(json.dumps({app: res}), file=sys.stderr, flush=True)
                 await s0.page.context.close()
@@ -287,36 +481,89 @@ async def bench(args):
                 proc.wait(20)
         await browser.close()
     e, b = out["explorer"], out["baseline"]
-    out["ratio_frame_p50_explorer_over_baseline"] = e["alone"]["frame_ms"]["p50"] / b["alone"]["frame_ms"]["p50"]
-    out["ratio_frame_p95_explorer_over_baseline"] = e["alone"]["frame_ms"]["p95"] / b["alone"]["frame_ms"]["p95"]
+    for when in ("alone", "concurrent"):
+        for q in ("p50", "p95"):
+            out[f"ratio_frame_{q}_{when}_explorer_over_baseline"] = (e[when]["frame_ms"][q]
+                                                                     / b[when]["frame_ms"][q])
     return out
 
 
-def points_per_pixel():
-    """Largest number of points per pixel of plot width over the traces of one update."""
+def server_costs(ds, trial, n=20):
+    """Milliseconds per frame on the server, no browser: read + decode, scale, encode."""
+    import cv2
+
     from mmme_analysis.dashboard import TrialState
 
-    state = TrialState(bench_dataset(), TRIAL)
-    chans = list(state.eeg_channels()["channel"])
-    worst = 0.0
-    for t1 in (10.0, 60.0):
-        tr = state.eeg_traces(chans, 0.0, t1, 900)
-        worst = max(worst, max(x.size for x in tr["xs"]) / 900)
-        for name in state.peri_signals():
-            worst = max(worst, state.peri_trace(name, 0.0, t1, 900)[0].size / 900)
-    return worst
+    try:
+        from mmme_analysis.dashboard.encoding import scale_image
+    except ImportError:  # an Explorer from before the frames were scaled in steps
+        def scale_image(rgb, width):
+            h = round(rgb.shape[0] * width / rgb.shape[1])
+            return cv2.resize(rgb, (width, h), interpolation=cv2.INTER_AREA)
+
+    state = TrialState(ds, trial, max_frame_width=DISPLAY_WIDTH)
+    reader = state.frames
+    rows = {"read_decode": [], "scale": [], "jpeg": [], "frame_total": []}
+    exact = 0
+    for i in np.random.default_rng(1).integers(0, reader.info.n_frames, n):
+        t0 = time.perf_counter()
+        rgb = np.asarray(reader.read(int(i)))
+        t1 = time.perf_counter()
+        small = scale_image(rgb, reader.max_frame_width)
+        t2 = time.perf_counter()
+        ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(small[..., ::-1]),
+                               [cv2.IMWRITE_JPEG_QUALITY, reader.jpeg_quality])
+        t3 = time.perf_counter()
+        fr = reader.frame(int(i) + 1 if int(i) + 1 < reader.info.n_frames else int(i) - 1)
+        t4 = time.perf_counter()
+        rows["read_decode"].append(t1 - t0)
+        rows["scale"].append(t2 - t1)
+        rows["jpeg"].append(t3 - t2)
+        rows["frame_total"].append(t4 - t3)
+        img = cv2.imdecode(np.frombuffer(fr.data, np.uint8), cv2.IMREAD_COLOR)
+        exact += read_stamp(img, reader.info.width) == fr.index
+    out = {k: {"p50": 1e3 * float(np.median(v)), "p95": 1e3 * float(np.percentile(v, 95))} for k, v in rows.items()}
+    out["frames"] = n
+    out["exact_frames"] = f"{exact}/{n}"
+    out["image_px"] = [int(img.shape[1]), int(img.shape[0])]
+    return out
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeks", type=int, default=50)
     parser.add_argument("--sessions", type=int, default=5)
+    parser.add_argument("--data", choices=("real", "fake"), default="real")
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "mmme-bench-explorer"),
+                        help="folder of the generated trial (real data)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of the generated trial")
+    parser.add_argument("--size", default="2048x1088", help="frame size of the generated trial, WxH")
+    parser.add_argument("--prepare-only", action="store_true", help="generate and stamp the trial, then stop")
     parser.add_argument("--json", default=None, help="write the figures to this file")
+    parser.add_argument("--quick", action="store_true",
+                        help="check that it runs (< 2 min): fake data, a 4 s trial, 5 seeks, 2 sessions")
     args = parser.parse_args(argv)
+    spec = "fake"
+    if args.quick:
+        args.data, args.seeks, args.sessions, spec = "fake", 5, 2, "fake:4"
+    if args.data == "real":
+        spec = f"real:{prepare_real(Path(args.cache), args.duration, args.size)}"
+    if args.prepare_only:
+        return
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} is needed (apt-get install chromium)")
-    out = asyncio.run(bench(args))
-    out["max_points_per_pixel"] = points_per_pixel()
+    from mmme_analysis.dashboard import TrialState
+
+    ds = open_data(spec)
+    trial = str(ds.trials["trial"].iloc[0])
+    info = TrialState(ds, trial).video_info()
+    setup = {"data": spec, "trial": trial, "fps": info.fps, "n_frames": info.n_frames,
+             "frame_px": [info.width, info.height], "display_px": DISPLAY_WIDTH, "seeks": int(args.seeks),
+             "sessions": int(args.sessions), "cpu_count": os.cpu_count()}
+    out = {"setup": setup, "server_ms_per_frame": server_costs(ds, trial, n=5 if args.quick else 20)}
+    print(json.dumps(out), file=sys.stderr, flush=True)
+    out.update(asyncio.run(bench(args, spec, info)))
+    out["max_points_per_pixel"] = points_per_pixel(ds, trial)
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:

@@ -5,6 +5,9 @@
     MMME_DATA=STORE panel serve dashboards/explorer.py          # same, from the environment
     python dashboards/explorer.py [--data STORE] [--port 5006] [--address 127.0.0.1]
 
+A page's address may name the trial and time to open: ``/explorer?trial=sub-01_101&t=2.5``
+(the video frame nearest ``t`` seconds on the trial axis; see ``Explorer.open_url``).
+
 ``python dashboards/explorer.py`` listens on 127.0.0.1 unless ``--address`` says otherwise.
 ``panel serve`` listens on every interface unless given ``--address 127.0.0.1``, but by default
 accepts websocket connections only from pages served as ``localhost:PORT``; pass
@@ -74,6 +77,7 @@ def build():
                          pn.pane.Alert(str(err), alert_type="danger"))
     pred_dirs = [d for d in os.environ.get("MMME_PREDICTIONS", "").split(os.pathsep) if d]
     explorer = Explorer(dataset, prediction_dirs=pred_dirs)
+    explorer.open_url(pn.state.session_args or {})  # ?trial=<trial id>&t=<seconds>
     header = pn.pane.Markdown(f"## mmme-analysis Explorer &nbsp; <small>{path.name}</small>", margin=(0, 10))
     return pn.Column(header, explorer, sizing_mode="stretch_width")
 

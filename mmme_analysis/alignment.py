@@ -165,6 +165,7 @@ def align_session(
     tolerance: float = 0.02,
     max_drift_ppm: float = MAX_DRIFT_PPM,
     sources: dict | None = None,
+    resolution: float = 1 / 150,
 ) -> dict:
     """Fit every device's clock to the reference (EEG) clock of one session.
 
@@ -180,7 +181,14 @@ def align_session(
     max_drift_ppm : float
         Largest clock drift (ppm) accepted, default :data:`MAX_DRIFT_PPM` (500 ppm: crystal
         clocks of EEG, BIOPAC and camera systems drift by tens of ppm). A larger drift means
-        a wrong sampling interval or frame rate in a file header, and raises.
+        a wrong sampling interval or frame rate in a file header, and raises. Three standard
+        errors of the fitted drift are added to the bound (onset timing error: the residuals'
+        SD, at least ``resolution``): a few ppm over a real 73-minute session, thousands
+        over a few seconds, where a header error of 2x or 5x (1e6 ppm and more) is still
+        caught.
+    resolution : float
+        Smallest onset timing error (s) assumed, default one frame at 150 fps (the
+        coarsest of the three clocks).
     sources : dict of str to str, optional
         File of each device, named in warnings and errors.
 
@@ -197,6 +205,7 @@ def align_session(
     """
     tolerance = check_positive("tolerance", tolerance)
     max_drift_ppm = check_positive("max_drift_ppm", max_drift_ppm)
+    resolution = check_positive("resolution", resolution, allow_zero=True)
     sources = sources or {}
     fits = {}
     for device, events in device_events.items():
@@ -236,11 +245,18 @@ def align_session(
                 f"after the clock fit: {details}"
             )
         drift = (rate - 1.0) * 1e6
-        if abs(drift) > max_drift_ppm:
+        # the bound plus 3 standard errors of the fitted drift (onset timing error: the residuals'
+        # SD, at least ``resolution``): a short session's fit cannot tell 500 ppm apart
+        t_ref = m["t_ref"].to_numpy(float)
+        ss = float(np.sum((t_ref - t_ref.mean()) ** 2))
+        sigma = max(float(np.std(resid, ddof=2)) if len(m) > 2 else 0.0, resolution)
+        allowed = max_drift_ppm + (3e6 * sigma / np.sqrt(ss) if ss > 0 else 0.0)
+        if abs(drift) > allowed:
             marks = [int(x) for x in m["marker"]]
             raise AlignmentError(
                 f"{device}{where}: clock drift {drift:+.0f} ppm against the EEG over markers "
-                f"{marks[:6]}{' ...' if len(marks) > 6 else ''}; expected at most {max_drift_ppm:g} ppm: a sampling "
+                f"{marks[:6]}{' ...' if len(marks) > 6 else ''}; expected at most {max_drift_ppm:g} ppm (+ {allowed - max_drift_ppm:.0f} "
+                f"ppm for the fit's uncertainty): a sampling "
                 f"interval or frame rate in one of the files' headers is wrong (the {device} clock runs at "
                 f"{rate:.4f}x the EEG's)"
             )

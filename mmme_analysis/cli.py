@@ -1,8 +1,10 @@
-"""Command line: ``mmme synth``, ``mmme convert``, ``mmme info``, ``mmme demo``."""
+"""Command line: ``mmme synth``, ``mmme convert``, ``mmme check``, ``mmme info``, ``mmme demo``."""
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
+import warnings
 
 __all__ = ["main"]
 
@@ -28,12 +30,36 @@ def _synth(args) -> int:
 
 
 def _convert(args) -> int:
-    from .convert import convert
+    from .convert import convert, read_problems
 
-    out = convert(args.raw_dir, args.store, workers=args.workers, scheduler=args.scheduler, overwrite=args.overwrite,
-                  face_size=args.face_size, proxy_side=args.proxy_side)
+    with warnings.catch_warnings():  # its summary is printed below
+        warnings.filterwarnings("ignore", message=r"convert: \d+ of \d+ trials not converted")
+        out = convert(args.raw_dir, args.store, workers=args.workers, scheduler=args.scheduler,
+                      overwrite=args.overwrite, face_size=args.face_size, proxy_side=args.proxy_side,
+                      progress=sys.stderr.isatty())
+    problems = read_problems(out)
     print(f"wrote store {out}")
-    return 0
+    if problems.empty:
+        return 0
+    named = "; ".join(f"{r.trial or r.subject} ({r.modality}: {_short(r.error)})" for r in problems.itertuples())
+    print(textwrap.fill(f"mmme convert: {len(problems)} problem(s), the store holds the rest: {named}. The whole "
+                        f"table: mmme_analysis.convert.read_problems({str(out)!r}).", width=100), file=sys.stderr)
+    return 1
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _check(args) -> int:
+    from .check import check_store
+
+    table = check_store(args.store, progress=sys.stderr.isatty())
+    if table.empty:
+        print("ok")
+        return 0
+    print(table.to_string(index=False))
+    return 1
 
 
 def _info(args) -> int:
@@ -85,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--overwrite", action="store_true", help="rewrite trials already complete")
     c.set_defaults(func=_convert)
 
+    k = sub.add_parser("check", help="verify every chunk and trial summary of a store; exit 1 on problems")
+    k.add_argument("store")
+    k.set_defaults(func=_check)
+
     i = sub.add_parser("info", help="list the trials of a dataset (default: the demo)")
     i.add_argument("path", nargs="?", default=None)
     i.set_defaults(func=_info)
@@ -94,12 +124,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _chain(err: BaseException):
+    """``err`` and the exceptions it was raised while handling."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        yield err
+        err = err.__context__
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        try:
+            return args.func(args)
+        except Exception as err:  # an error while unwinding from Ctrl-C (closing a cluster) is the interrupt
+            if any(isinstance(e, KeyboardInterrupt) for e in _chain(err)):
+                raise KeyboardInterrupt from None
+            raise
     except KeyboardInterrupt:
-        print(f"mmme {args.command}: interrupted", file=sys.stderr)
+        print(f"mmme {args.command}: interrupted (a rerun resumes; complete trials are kept)"
+              if args.command == "convert" else f"mmme {args.command}: interrupted", file=sys.stderr)
         return 130
     except (FileNotFoundError, FileExistsError, ValueError, KeyError, TypeError) as err:
         print(f"mmme {args.command}: error: {err}", file=sys.stderr)

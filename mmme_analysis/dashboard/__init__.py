@@ -7,12 +7,15 @@ The open trial's data is a :class:`TrialState`; prediction files are read by
 :func:`read_predictions` (format documented in :mod:`mmme_analysis.dashboard.predictions`).
 
 Modules, one job each: ``trial_state`` (the open trial and what is derived from it),
-``frames`` (frame timing, reading, caching), ``encoding`` (JPEG/PNG, placeholders),
+``frames`` (frame timing, reading, caching), ``encoding`` (scaling, JPEG/PNG, placeholders),
 ``downsample`` (traces to plot width), ``channels`` (scalp regions), ``predictions``
-(prediction CSVs), ``timeline`` (cursor, visible range, linked figures), one view per
+(prediction CSVs), ``timeline`` (cursor, visible range, linked figures), ``cursor`` (the
+cursor line drawn over the figures), one view per
 modality (``video_view``, ``annotations_view``, ``predictions_view``, ``eeg_view``,
-``peri_view``, ``alignment_view``), ``player`` (the frame player component), ``styles``
-(colours) and ``explorer`` (the app composing them).
+``peri_view``, ``alignment_view``), ``notes`` (what a trial lacks and why, in pseudonyms),
+``player`` (the frame player component), ``worker``
+(its frame requests, worked off the server's event loop), ``styles`` (colours) and
+``explorer`` (the app composing them).
 """
 from .frames import Frame, VideoInfo
 from .predictions import PREDICTION_FORMATS, Predictions, read_predictions

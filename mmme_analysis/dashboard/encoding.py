@@ -5,7 +5,7 @@ import numpy as np
 
 from .._validate import check_option
 
-__all__ = ["IMAGE_FORMATS", "encode_image", "mime_type", "placeholder_image"]
+__all__ = ["IMAGE_FORMATS", "encode_image", "mime_type", "placeholder_image", "scale_image", "scaled_size"]
 
 #: Frame encodings the Explorer can send.
 IMAGE_FORMATS = ("jpeg", "png")
@@ -14,6 +14,59 @@ IMAGE_FORMATS = ("jpeg", "png")
 def mime_type(image_format: str) -> str:
     """MIME type of an encoding of :data:`IMAGE_FORMATS` (``"image/jpeg"``, ``"image/png"``)."""
     return f"image/{check_option('image_format', image_format, IMAGE_FORMATS)}"
+
+
+def scaled_size(height: int, width: int, max_width: int | None) -> tuple:
+    """(height, width) of an image ``height x width`` scaled down to ``max_width``.
+
+    The width becomes ``max_width`` exactly and the height ``round(height * max_width /
+    width)`` (at least 1); an image no wider than ``max_width``, or a ``max_width`` of
+    None, keeps its size.
+
+    Examples
+    --------
+    >>> from mmme_analysis.dashboard.encoding import scaled_size
+    >>> scaled_size(1088, 2048, 420), scaled_size(1088, 2048, 960), scaled_size(120, 224, 960)
+    ((223, 420), (510, 960), (120, 224))
+    """
+    height, width = int(height), int(width)
+    if not max_width or width <= max_width:
+        return height, width
+    return max(1, int(round(height * int(max_width) / width))), int(max_width)
+
+
+def scale_image(rgb: np.ndarray, max_width: int | None) -> np.ndarray:
+    """``rgb`` scaled down to ``max_width`` pixels wide (:func:`scaled_size`), area-averaged.
+
+    Area interpolation (``cv2.INTER_AREA``: every output pixel is the mean of the source
+    pixels it covers) at a non-integer ratio costs about 15 ms on a 2048 x 1088 frame;
+    halving first, while the image stays at least twice as wide as wanted (an exact 2 x 2
+    mean, OpenCV's fast path), then one area step to the final size costs about 4 ms and
+    differs from it by about a grey level on average.
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (y, x, 3), uint8
+        The image.
+    max_width : int or None
+        Width to scale down to; None (or an image no wider) keeps the image as it is.
+
+    Returns
+    -------
+    ndarray
+        The scaled image (``rgb`` itself when it keeps its size).
+    """
+    import cv2
+
+    h, w = scaled_size(rgb.shape[0], rgb.shape[1], max_width)
+    if (h, w) == rgb.shape[:2]:
+        return rgb
+    img = rgb
+    while img.shape[1] >= 2 * w and img.shape[0] >= 2 * h and img.shape[1] % 2 == 0 and img.shape[0] % 2 == 0:
+        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if img.shape[:2] != (h, w):
+        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+    return img
 
 
 def encode_image(rgb: np.ndarray, image_format: str = "jpeg", *, quality: int = 85,
@@ -29,8 +82,8 @@ def encode_image(rgb: np.ndarray, image_format: str = "jpeg", *, quality: int = 
     quality : int
         JPEG quality (10-100); ignored for PNG.
     max_width : int or None
-        Images wider than this are scaled down (area interpolation) keeping the aspect
-        ratio; None keeps the size.
+        Images wider than this are scaled down to it, keeping the aspect ratio
+        (:func:`scale_image`); None keeps the size.
 
     Returns
     -------
@@ -40,9 +93,7 @@ def encode_image(rgb: np.ndarray, image_format: str = "jpeg", *, quality: int = 
     import cv2
 
     check_option("image_format", image_format, IMAGE_FORMATS)
-    if max_width and rgb.shape[1] > max_width:
-        h = max(1, int(round(rgb.shape[0] * max_width / rgb.shape[1])))
-        rgb = cv2.resize(rgb, (int(max_width), h), interpolation=cv2.INTER_AREA)
+    rgb = scale_image(rgb, max_width)
     bgr = np.ascontiguousarray(rgb[..., ::-1])
     if image_format == "png":
         ok, buf = cv2.imencode(".png", bgr)

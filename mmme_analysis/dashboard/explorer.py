@@ -6,8 +6,10 @@ as a :class:`~mmme_analysis.dashboard.trial_state.TrialState` and hands it to on
 modality (:mod:`video_view`, :mod:`annotations_view`, :mod:`predictions_view`,
 :mod:`eeg_view`, :mod:`peri_view`, :mod:`alignment_view`), which share a
 :class:`~mmme_analysis.dashboard.timeline.Timeline` (cursor and visible range). Moving the
-cursor or the visible range updates the existing Bokeh models in place, which keeps
-scrubbing fast; opening a trial builds its figures once.
+cursor or the visible range updates the existing Bokeh models in place (the cursor line
+itself is drawn over the figures, so that moving it repaints none), which keeps scrubbing
+fast; opening a trial builds its figures once. Video frames are read and encoded off the
+server's event loop, scaled to the size the page shows them at.
 
 Use it from a notebook (the Panel extension is loaded for you, with inline resources; see
 :mod:`~mmme_analysis.dashboard.notebook`)::
@@ -16,20 +18,25 @@ Use it from a notebook (the Panel extension is loaded for you, with inline resou
     from mmme_analysis.dashboard import Explorer
     Explorer(mm.open_dataset(mm.demo.data_path()))
 
-or serve it with ``panel serve dashboards/explorer.py``.
+or serve it with ``panel serve dashboards/explorer.py``; a served page opens the trial and
+time its address asks for (``?trial=sub-01_101&t=2.5``, see :meth:`Explorer.open_url`).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from panel.io.document import hold
 
 from .alignment_view import AlignmentView
 from .annotations_view import AnnotationsView
 from .eeg_view import EEGView
 from .notebook import load_extension, push_changes
+from .notes import Scrubber
 from .peri_view import PeriView
 from .predictions_view import PredictionsView
 from .timeline import Timeline
@@ -42,6 +49,11 @@ __all__ = ["Explorer"]
 _VIEWS = ("annotations", "predictions", "eeg", "peri", "video", "alignment")
 #: Parameters of the views that are not settings.
 _NOT_SETTINGS = {"name", "timeline", "state", "status"}
+
+
+def _shown(text: str) -> str:
+    """Text from a page's address, safe to show: letters, digits and ``_.-:`` only, quoted."""
+    return repr(re.sub(r"[^\w.:-]", "?", str(text))[:80])
 
 
 def _trial_label(row) -> str:
@@ -117,6 +129,8 @@ class Explorer(pn.viewable.Viewer):
         self.video = VideoView(self.timeline)
         self.alignment = AlignmentView()
         self._open_error = ""
+        self._url_error = ""  # what the page's address asked for and could not be shown
+        self._scrub = Scrubber()  # participant names to pseudonyms in what the page shows
         self._selecting = False  # True while _select sets subject and trial
         self._layout = None  # built once the first trial is open (the widgets start in sync)
         routed = self._route(params)
@@ -159,6 +173,7 @@ class Explorer(pn.viewable.Viewer):
     @param.depends("dataset", watch=True)
     def _on_dataset(self):
         path = getattr(self.dataset, "path", None)
+        self._scrub = Scrubber.for_dataset(self.dataset)
         self._dataset_label.object = (f"**Dataset:** `{Path(path).name}`" if path else "**Dataset:** (in memory)")
         self.predictions.find(path)
         self._select(self.subject, self.trial)
@@ -223,44 +238,96 @@ class Explorer(pn.viewable.Viewer):
         if trial is None or (self.state is not None and self.state.trial == trial
                              and self.state.dataset is self.dataset):
             return
-        try:
-            state = TrialState(self.dataset, trial)
+        try:  # a damaged trial opens with what it has (TrialState.missing says what it lacks)
+            state = TrialState(self.dataset, trial, scrub=self._scrub)
         except Exception as err:  # noqa: BLE001 - say why, keep serving
-            self._open_error = f"Could not open trial {trial}: {type(err).__name__}: {err}"
+            self._open_error = self._scrub(f"Could not open trial {trial}: {type(err).__name__}: {err}")
             self._on_view_status()
             return
-        self._open_error = ""
-        self.timeline.reset(state.extent(), clock=state.video_info(),
-                            events=self.annotations.colored(state.events()))
-        for name in _VIEWS:
-            getattr(self, name).load(state)
-        self.timeline.show_axis()
-        with param.edit_constant(self):
-            self.state = state
-        self._on_view_status()
+        self._open_error = self._url_error = ""
+        # served, the changes go out together and Bokeh walks its model graph once, not once
+        # per replaced figure (seconds for a trial's ten figures)
+        with hold(freeze=True):
+            self.timeline.reset(state.extent(), clock=state.video_info(),
+                                events=self.annotations.colored(state.events()))
+            for name in _VIEWS:
+                getattr(self, name).load(state)
+            self.timeline.show_axis()
+            with param.edit_constant(self):
+                self.state = state
+            self._on_view_status()
         self._push()
 
     # -- status --------------------------------------------------------------------------
     def _on_view_status(self, *_):
-        self.status = self._open_error or next((v.status for v in (self.eeg, self.peri, self.predictions)
-                                                if v.status), "")
+        self.status = self._scrub(self._open_error or self._url_error
+                                  or next((v.status for v in (self.eeg, self.peri, self.predictions) if v.status), ""))
         self._show_messages()
 
     def messages(self) -> list:
-        """What the message area shows: the open trial's missing modalities, then ``status``."""
+        """What the message area shows: what the open trial lacks and why (or why it could
+        not be opened), then ``status``; in pseudonyms only."""
         msgs = list(self.state.missing()) if self.state is not None else []
         return msgs + ([self.status] if self.status else [])
 
     def _show_messages(self):
-        n_missing = len(self.state.missing()) if self.state is not None else 0
+        n_missing = len(self.state.missing()) if self.state is not None and not self.state.error else 0
         self._messages.objects = [pn.pane.Alert(m, alert_type="warning" if k < n_missing else "danger",
-                                                margin=(2, 5)) for k, m in enumerate(self.messages())]
+                                                margin=(2, 5), css_classes=["mmme-note"])
+                                  for k, m in enumerate(self.messages())]
 
     # -- actions -------------------------------------------------------------------------
     def seek(self, t: float) -> None:
         """Move the cursor to ``t`` (s), snapped to the nearest video frame; scroll the view
         when ``t`` is outside it."""
         self.timeline.seek(t)
+
+    def open_url(self, query) -> None:
+        """Open the trial and time a page's URL asks for: ``?trial=<trial id>&t=<seconds>``.
+
+        ``t`` (s on the trial axis) moves the cursor to the video frame nearest it (clipped to
+        the trial); either may be left out. A trial the dataset does not have, or a ``t``
+        that is not a number, is named in the message area and the page stays as it is.
+
+        Parameters
+        ----------
+        query : dict
+            ``{name: value}`` or ``{name: [value, ...]}`` (values str or bytes), e.g.
+            Panel's ``pn.state.session_args``; the last value of a name counts.
+
+        Examples
+        --------
+        >>> import mmme_analysis as mm
+        >>> from mmme_analysis.dashboard import Explorer
+        >>> ex = Explorer(mm.open_dataset(mm.demo.data_path()))
+        >>> ex.open_url({"trial": [b"sub-01_101"], "t": [b"2.004"]})
+        >>> ex.trial, ex.video.player.frame, round(ex.timeline.time, 4)
+        ('sub-01_101', 301, 2.0067)
+        """
+        def value(name):
+            v = query.get(name) if hasattr(query, "get") else None
+            v = v[-1] if isinstance(v, (list, tuple)) and v else v
+            v = v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+            return None if v is None or str(v).strip() == "" else str(v).strip()
+
+        trial, t, problems = value("trial"), value("t"), []
+        if trial is not None:
+            if self.dataset is not None and trial in set(self.dataset.trials["trial"]):
+                self.trial = trial
+            else:
+                problems.append(f"The page's address asks for trial {_shown(trial)}, which this dataset does not have.")
+        if t is not None:
+            try:
+                seconds = float(t)
+                if not np.isfinite(seconds):
+                    raise ValueError
+            except ValueError:
+                problems.append(f"The page's address asks for time t={_shown(t)}; expected seconds (a number).")
+            else:
+                if not problems:
+                    self.seek(seconds)
+        self._url_error = " ".join(problems)
+        self._on_view_status()
 
     def add_predictions(self, path) -> None:
         """Add a prediction CSV to the choices and show it."""
@@ -291,7 +358,8 @@ class Explorer(pn.viewable.Viewer):
         # the video and the side panels wrap (the card goes under the video) rather than run
         # past the plots; a notebook narrower than the whole scrolls sideways, never clips
         top = pn.FlexBox(self.video, side, flex_wrap="wrap", align_items="flex-start", margin=0)
-        plots = pn.Column(self.annotations, self.predictions, self.eeg, self.peri, margin=0)
+        # the cursor layer takes no room: it draws the time cursor over the plots
+        plots = pn.Column(self.timeline.layer, self.annotations, self.predictions, self.eeg, self.peri, margin=0)
         main = pn.Column(self._messages, top, plots, margin=(5, 5))
         return pn.Row(sidebar, main, margin=0, sizing_mode="stretch_width", styles={"overflow-x": "auto"})
 

@@ -97,6 +97,23 @@ class VideoInfo:
             return float(self.t_first + index / self.fps)
         return float(self.times[index])
 
+    def fit_width(self, box_width: int, box_height: int) -> int:
+        """Width (pixels) of the frame shown whole in a ``box_width x box_height`` box.
+
+        The frame keeps its aspect ratio and is never enlarged: the result is the frame
+        width, the box width or the width at which its height fills the box, whichever
+        is smallest (at least 1).
+
+        Examples
+        --------
+        >>> from mmme_analysis.dashboard.frames import VideoInfo
+        >>> info = VideoInfo(fps=150.0, n_frames=10, t_first=0.0, height=1088, width=2048)
+        >>> info.fit_width(420, 420), info.fit_width(4000, 544), info.fit_width(5000, 5000)
+        (420, 1024, 2048)
+        """
+        by_height = int(np.floor(int(box_height) * self.width / max(self.height, 1) + 1e-9))
+        return max(1, min(self.width, int(box_width), by_height))
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -148,21 +165,37 @@ class FrameReader(param.Parameterized):
         frame from ``video``.
     label : str
         The trial, as named in messages (its id).
+    scrub : callable, optional
+        Applied to the message of a frame that cannot be read (participant names to
+        pseudonyms: the message is shown, and drawn in the placeholder image).
     **params
-        ``image_format``, ``jpeg_quality``, ``max_frame_width``, ``frame_cache_size``,
-        ``chunk_cache_bytes``.
+        ``image_format``, ``jpeg_quality``, ``max_frame_width``, ``display_width``,
+        ``frame_cache_size``, ``chunk_cache_bytes``.
+
+    Notes
+    -----
+    Frames are encoded at :attr:`width` (the smaller of ``max_frame_width`` and
+    ``display_width``), scaled down on the server (see
+    :func:`~mmme_analysis.dashboard.encoding.encode_image`), so that the browser receives
+    the pixels it shows and no more. :meth:`frame` may run on a worker thread, one call at
+    a time.
     """
 
     image_format = param.Selector(default="jpeg", objects=list(IMAGE_FORMATS), doc="Frame encoding.")
     jpeg_quality = param.Integer(default=85, bounds=(10, 100), doc="JPEG quality of frames.")
     max_frame_width = param.Integer(default=960, bounds=(64, None), allow_None=True,
                                     doc="Frames wider than this are scaled down for display (pixels).")
+    display_width = param.Integer(default=None, bounds=(1, None), allow_None=True,
+                                  doc="Width the page shows frames at (device pixels): frames wider are "
+                                      "scaled down to it. None: not known, max_frame_width only.")
     frame_cache_size = param.Integer(default=300, bounds=(0, None), doc="Encoded frames kept.")
     chunk_cache_bytes = param.Integer(default=64 * 2**20, bounds=(0, None),
                                       doc="Largest decoded video chunk kept in memory (bytes); two are kept.")
 
-    def __init__(self, video=None, *, read_frame: Callable | None = None, label: str = "", **params):
+    def __init__(self, video=None, *, read_frame: Callable | None = None, label: str = "",
+                 scrub: Callable | None = None, **params):
         super().__init__(**params)
+        self.scrub = scrub or str
         self.video = video
         self.info = video_info(video)
         self.label = str(label)
@@ -175,9 +208,26 @@ class FrameReader(param.Parameterized):
         """MIME type of the encoded frames."""
         return mime_type(self.image_format)
 
-    def encode(self, rgb: np.ndarray) -> bytes:
-        """Encode an RGB image with this reader's settings."""
-        return encode_image(rgb, self.image_format, quality=self.jpeg_quality, max_width=self.max_frame_width)
+    @property
+    def width(self) -> int | None:
+        """Width frames are scaled down to (pixels): the smaller of ``max_frame_width`` and
+        ``display_width``; None when neither is set."""
+        widths = [w for w in (self.max_frame_width, self.display_width) if w]
+        return min(widths) if widths else None
+
+    def encode(self, rgb: np.ndarray, width: int | None = None) -> bytes:
+        """Encode an RGB image with this reader's settings, at most ``width`` (default
+        :attr:`width`) pixels wide."""
+        return encode_image(rgb, self.image_format, quality=self.jpeg_quality,
+                            max_width=self.width if width is None else width)
+
+    def cached(self, index: int) -> Frame | None:
+        """The encoded frame at position ``index`` (clipped) if it is in the cache (at the
+        current settings), else None; reads nothing."""
+        if self.info is None:
+            return None
+        index = int(np.clip(int(index), 0, self.info.n_frames - 1))
+        return self._encoded.get((index, self.image_format, self.jpeg_quality, self.width))
 
     def frame(self, index: int) -> Frame:
         """Encoded frame at position ``index`` (clipped), or a placeholder with a message."""
@@ -186,7 +236,8 @@ class FrameReader(param.Parameterized):
             msg = f"No video in trial {self.label}."
             return Frame(0, 0.0, self.encode(placeholder_image(240, 320, msg)), self.mime, msg)
         index = int(np.clip(int(index), 0, info.n_frames - 1))
-        key = (index, self.image_format, self.jpeg_quality, self.max_frame_width)
+        width = self.width  # read once: a display size may change while this runs
+        key = (index, self.image_format, self.jpeg_quality, width)
         if key in self._encoded:
             self._encoded.move_to_end(key)
             return self._encoded[key]
@@ -194,10 +245,10 @@ class FrameReader(param.Parameterized):
             rgb = np.asarray(self.read(index))
             if rgb.dtype != np.uint8 or rgb.ndim != 3:
                 raise ValueError(f"expected a (y, x, rgb) uint8 frame, got {rgb.dtype} {rgb.shape}")
-            data, msg = self.encode(rgb), ""
+            data, msg = self.encode(rgb, width), ""
         except Exception as err:  # noqa: BLE001 - any decoding failure becomes a placeholder
-            msg = f"Frame {index} of trial {self.label} could not be read: {type(err).__name__}: {err}"
-            data = self.encode(placeholder_image(min(info.height, 480), min(info.width, 640), msg))
+            msg = self.scrub(f"Frame {index} of trial {self.label} could not be read: {type(err).__name__}: {err}")
+            data = self.encode(placeholder_image(min(info.height, 480), min(info.width, 640), msg), width)
         out = Frame(index=index, time=info.time(index), data=data, mime=self.mime, message=msg)
         if self.frame_cache_size:
             self._encoded[key] = out

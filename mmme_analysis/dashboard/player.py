@@ -4,8 +4,18 @@ Why not ``pn.pane.Image`` with a slider: Panel debounces browser-to-server prope
 by 50 ms and re-sends the whole image as a base64 property. Here the browser sends each
 seek as a custom message (``model.send_msg``, handled at once, no debounce) and the server
 answers with the encoded frame as a binary buffer (``_send_msg``), drawn on a canvas with
-``createImageBitmap``. Only one request is in flight: while the user drags, the newest
-position is requested as soon as the previous frame arrives, so frames never queue up.
+``createImageBitmap``.
+
+Only the newest position matters while scrubbing, so no frame queues up: the browser keeps
+one seek in flight and, when a frame arrives, asks for the newest position passed in the
+meantime (the positions in between are never asked for). On a server, frames are read
+and encoded on a worker thread of the player
+(:class:`~mmme_analysis.dashboard.worker.LatestRequest`), not on the event loop that
+every session shares, one at a time; a request that arrives while a frame is being made
+replaces any request still waiting (say a seek from the page and one from a plot click).
+A frame encoded already (stepping back, say) is sent at once, from the event loop.
+The browser reports the size of the box it shows frames in (device pixels, again on
+resize), so that frames are scaled on the server to what the page shows.
 """
 from __future__ import annotations
 
@@ -14,6 +24,9 @@ from collections.abc import Callable
 import numpy as np
 import param
 from panel.custom import JSComponent
+from panel.io.state import state
+
+from .worker import LatestRequest, Request
 
 __all__ = ["FramePlayer"]
 
@@ -47,18 +60,38 @@ export function render({ model, el }) {
   root.append(canvas, slider, bar, note);
   el.appendChild(root);
 
-  let wanted = 0, inflight = null, playing = null;
+  // one seek in flight: positions passed while it is out are never asked for (only the
+  // newest matters); frames drawn in the order received; box: the size last reported
+  let wanted = 0, inflight = null, playing = null, received = 0, drawn = 0, box = null, hello = false;
   const n = () => Math.max(1, model.n_frames);
   const clamp = (i) => Math.min(Math.max(0, Math.round(i)), n() - 1);
   const fmt = (i, t) => {
     const tt = t === undefined ? model.t_first + i / model.fps : t;
     return `frame ${i} / ${n() - 1} \u00B7 t = ${tt.toFixed(4)} s \u00B7 ${model.fps} fps`;
   };
-  const setUi = (i) => { slider.max = n() - 1; slider.value = i; label.textContent = fmt(i); root.dataset.wanted = i; };
+  // text and attributes are written only when they change: each write makes the browser
+  // lay out (part of) the page again before it paints the next frame
+  const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
+  const setUi = (i) => {
+    if (slider.max !== String(n() - 1)) slider.max = n() - 1;
+    slider.value = i; setText(label, fmt(i)); root.dataset.wanted = i;
+  };
   const send = (i) => { inflight = i; model.send_msg({ type: 'seek', frame: i }); };
   const request = (i) => {
     i = clamp(i); wanted = i; setUi(i);
     if (inflight === null) send(i);
+  };
+  // the box frames are shown in (device pixels): the container's width, the CSS max-height
+  const measure = () => {
+    const dpr = window.devicePixelRatio || 1;
+    const maxH = parseFloat(getComputedStyle(canvas).maxHeight) || 420;
+    return { width: Math.round(root.clientWidth * dpr), height: Math.round(maxH * dpr) };
+  };
+  const report = () => {
+    const b = measure();
+    if (!b.width) return;
+    if (!hello) { hello = true; box = b; model.send_msg({ type: 'hello', ...b }); return; }
+    if (b.width !== box.width || b.height !== box.height) { box = b; model.send_msg({ type: 'size', ...b }); }
   };
   const stop = () => { playing = null; root.dataset.playing = ''; };
   const play = (speed) => {
@@ -97,34 +130,48 @@ export function render({ model, el }) {
   model.on('msg:custom', async (m) => {
     if (!m || m.type !== 'frame') return;
     if (m.seek) { wanted = m.frame; setUi(m.frame); }
-    try {
-      const bmp = await createImageBitmap(new Blob([toBytes(m.data)], { type: m.mime }));
-      if (canvas.width !== bmp.width || canvas.height !== bmp.height) {
-        canvas.width = bmp.width; canvas.height = bmp.height;
-      }
-      ctx.drawImage(bmp, 0, 0);
-      bmp.close();
-      note.textContent = m.message || '';
-    } catch (err) {
-      note.textContent = `frame ${m.frame} could not be shown: ${err}`;
-    }
-    root.dataset.frame = m.frame;
-    root.dataset.source = m.source;
-    root.dataset.time = m.time;
-    if (m.frame === wanted) label.textContent = fmt(m.frame, m.time);
-    requestAnimationFrame(() => {
-      root.dataset.painted = m.frame;
-      el.dispatchEvent(new CustomEvent('mmme-frame', { bubbles: true, composed: true,
-        detail: { frame: m.frame, t: performance.now() } }));
-    });
-    if (!m.seek) {
+    // any frame answers the seek in flight (the server drops a seek superseded by its own)
+    if (inflight !== null) {
       inflight = null;
       if (wanted !== m.frame) send(wanted);
     }
+    const seq = ++received;
+    let bmp = null, error = null;
+    try {
+      bmp = await createImageBitmap(new Blob([toBytes(m.data)], { type: m.mime }));
+    } catch (err) {
+      error = err;
+    }
+    // drawn at the start of the next animation frame, together with whatever else changes
+    // for it (the cursor lines): the browser makes one new picture of the page, not two
+    requestAnimationFrame(() => {
+      if (seq < drawn) { if (bmp) bmp.close(); return; }  // a newer frame is drawn already
+      drawn = seq;
+      if (bmp) {
+        if (canvas.width !== bmp.width || canvas.height !== bmp.height) {
+          canvas.width = bmp.width; canvas.height = bmp.height;
+        }
+        ctx.drawImage(bmp, 0, 0);
+        bmp.close();
+        setText(note, m.message || '');
+      } else {
+        setText(note, `frame ${m.frame} could not be shown: ${error}`);
+      }
+      root.dataset.frame = m.frame;
+      if (root.dataset.source !== String(m.source)) root.dataset.source = m.source;
+      root.dataset.time = m.time;
+      if (m.frame === wanted) setText(label, fmt(m.frame, m.time));
+      root.dataset.painted = m.frame;  // in this animation frame: painted with it
+      el.dispatchEvent(new CustomEvent('mmme-frame', { bubbles: true, composed: true,
+        detail: { frame: m.frame, t: performance.now() } }));
+    });
   });
   model.on(['n_frames', 'fps', 't_first'], () => setUi(wanted));
   setUi(wanted);
-  model.send_msg({ type: 'hello' });  // the server answers with its current frame
+  // the server answers 'hello' with its current frame, at the size reported: wait for a
+  // layout (a player not shown yet has no width), but not forever
+  new ResizeObserver(() => requestAnimationFrame(report)).observe(root);
+  setTimeout(() => { if (!hello) { hello = true; model.send_msg({ type: 'hello' }); } }, 1000);
 }
 """
 
@@ -147,7 +194,13 @@ class FramePlayer(JSComponent):
     ----------
     source : callable
         ``source(index) -> Frame`` (see :class:`~mmme_analysis.dashboard.frames.Frame`):
-        the encoded frame at a 0-based position. Called on the server for each seek.
+        the encoded frame at a 0-based position. Called for each seek: on a server, on the
+        player's worker thread, so it must not touch Bokeh models.
+    cached : callable, optional
+        ``cached(index) -> Frame | None``: the frame if it is at hand (encoded already),
+        else None. A frame at hand is sent at once, without a trip to the worker thread.
+    executor : concurrent.futures.Executor, optional
+        Where ``source`` runs on a server; default a thread of the player's own.
     frame : int
         Current frame position; setting it from Python pushes that frame to the browser.
     n_frames : int
@@ -156,6 +209,13 @@ class FramePlayer(JSComponent):
         Frames per second (Hz).
     t_first : float
         Time of frame 0 on the trial axis (s).
+
+    Notes
+    -----
+    Served, a frame asked for by the browser is read off the event loop and ``frame``
+    follows when it is sent (the time cursor moves with the image); ``frame`` set from
+    Python changes at once and its image follows. Outside a server (tests, notebooks) both
+    happen at once.
     """
 
     # not synced as a property (see _rename): frames travel as messages, and a property
@@ -165,19 +225,27 @@ class FramePlayer(JSComponent):
     fps = param.Number(default=150.0, bounds=(0, None), inclusive_bounds=(False, True), doc="Frames per second (Hz).")
     t_first = param.Number(default=0.0, doc="Time of frame 0 (s).")
     message = param.String(default="", doc="Message of the last frame sent (empty when it was read).")
+    display_box = param.Tuple(default=None, length=2, allow_None=True,
+                              doc="(width, height) in device pixels of the box the page shows frames in, "
+                                  "as the browser measured it; None until it reports.")
 
     _esm = _ESM
-    _rename = {"frame": None, "message": None}
+    _rename = {"frame": None, "message": None, "display_box": None}
     _stylesheets = [_CSS]
 
-    def __init__(self, source: Callable | None = None, **params):
+    def __init__(self, source: Callable | None = None, *, cached: Callable | None = None, executor=None, **params):
         super().__init__(**params)
         self._source = source
+        self._cached = cached
         self._source_id = 0
+        self._requests = LatestRequest(self._work, self._deliver, executor=executor)
+        self._closing = set()  # documents whose end stops the worker
 
-    def set_source(self, source: Callable, *, n_frames: int, fps: float, t_first: float = 0.0, frame: int = 0):
-        """Switch to another video and show ``frame``."""
+    def set_source(self, source: Callable, *, n_frames: int, fps: float, t_first: float = 0.0, frame: int = 0,
+                   cached: Callable | None = None):
+        """Switch to another video (``source`` and ``cached`` as the parameters) and show ``frame``."""
         self._source = source
+        self._cached = cached
         self._source_id += 1
         self.param.update(n_frames=max(int(n_frames), 1), fps=float(fps), t_first=float(t_first))
         self.show(frame, force=True)
@@ -187,26 +255,81 @@ class FramePlayer(JSComponent):
         index = int(np.clip(int(index), 0, self.n_frames - 1))
         if index == self.frame and not force:
             return
-        self._push(index, seek=True)
         self.frame = index
+        self._push(index, seek=True)
 
+    def refresh(self):
+        """Push the current frame again (after its encoding changed, e.g. its size)."""
+        self._push(self.frame, seek=True)
+
+    # -- frames --------------------------------------------------------------------------
     def _push(self, index: int, *, seek: bool):
         if self._source is None:
             return
-        fr = self._source(index)
-        self.message = fr.message
-        self._send_msg({"type": "frame", "frame": int(fr.index), "time": float(fr.time), "mime": fr.mime,
-                        "message": fr.message, "seek": bool(seek), "source": self._source_id, "data": fr.data})
-
-    def _handle_msg(self, msg):
-        if isinstance(msg, dict) and msg.get("type") == "hello":
-            self._push(self.frame, seek=True)
+        request = Request(int(index), bool(seek), self._source_id)
+        doc = state.curdoc
+        if doc is None or doc.session_context is None:  # not served: at once
+            self._deliver(request, self._source(request.index))
             return
-        if not isinstance(msg, dict) or msg.get("type") != "seek":
+        if not self._on_page():  # not shown yet: the page's 'hello' asks for the frame
+            return
+        fr = self._cached(request.index) if self._cached is not None and not self._requests.busy else None
+        if fr is not None:  # at hand, and nothing in progress to overtake
+            self._deliver(request, fr)
+            return
+        if doc not in self._closing:
+            self._closing.add(doc)
+            doc.on_session_destroyed(lambda _ctx: self._requests.close())
+        self._requests.submit(request, doc.add_next_tick_callback)
+
+    def _on_page(self) -> bool:
+        """Whether the player is shown (has a model in a document)."""
+        return bool(self._models)
+
+    def _work(self, request: Request):
+        """The encoded frame of ``request`` (on the worker thread); None for a replaced video."""
+        source = self._source
+        if request.source != self._source_id or source is None:
+            return None
+        return source(request.index)
+
+    def _deliver(self, request: Request, fr) -> None:
+        """Send frame ``fr``, then move ``frame`` to it (and so the time cursor)."""
+        if request.source != self._source_id:
+            return
+        # not inside a document hold: a message sent while the document is held, and the
+        # changes held, go out only at a later turn of the event loop
+        self._send_msg({"type": "frame", "frame": int(fr.index), "time": float(fr.time), "mime": fr.mime,
+                        "message": fr.message, "seek": request.seek, "source": self._source_id, "data": fr.data})
+        self.message = fr.message
+        self.frame = int(fr.index)
+
+    # -- browser messages ----------------------------------------------------------------
+    def _handle_msg(self, msg):
+        if not isinstance(msg, dict):
+            return
+        kind = msg.get("type")
+        if kind in ("hello", "size"):
+            box = self._box(msg)
+            changed = box is not None and box != self.display_box
+            if changed:
+                self.display_box = box
+            if kind == "hello" or changed:
+                self.refresh()
+            return
+        if kind != "seek":
             return
         try:
             index = int(np.clip(int(msg.get("frame", 0)), 0, self.n_frames - 1))
         except (TypeError, ValueError):
             return
         self._push(index, seek=False)
-        self.frame = index
+
+    @staticmethod
+    def _box(msg):
+        """(width, height) of a size message, None when it has no valid size."""
+        try:
+            w, h = int(msg["width"]), int(msg["height"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return (w, h) if w > 0 and h > 0 else None

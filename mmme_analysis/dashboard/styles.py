@@ -31,8 +31,8 @@ DISPLAY_UNITS = {"V": (1e3, "mV"), "S": (1e6, "µS"), "degC": (1.0, "°C")}
 #: Left border of every time-series plot (pixels), so that their time axes line up.
 PLOT_BORDER_LEFT = 90
 
-#: Style of the time cursor. Level "overlay": moving it repaints only the overlay canvas.
-CURSOR = dict(line_color="#d00000", line_width=1.5, line_dash="solid", level="overlay")
+#: Style of the time cursor line drawn over the figures (:mod:`~mmme_analysis.dashboard.cursor`).
+CURSOR = dict(line_color="#d00000", line_width=1.5)
 
 
 def color_of(name, colors: dict, default: str = OTHER_COLOR) -> str:

@@ -2,19 +2,22 @@
 
 A :class:`Timeline` holds the time cursor and the visible range of one trial and makes
 the time-series figures of every view (:meth:`Timeline.figure`): they share one x range,
-each carries a cursor line and the shading of the annotated expressions, a click seeks and
-a pan or zoom moves the visible range. Moving the cursor updates the cursor lines in place.
+each carries the shading of the annotated expressions, a click seeks and a pan or zoom
+moves the visible range. The cursor line of every figure is drawn over the figures by one
+:class:`~mmme_analysis.dashboard.cursor.CursorLayer` (:attr:`Timeline.layer`): moving the
+cursor repaints no figure.
 """
 from __future__ import annotations
 
 import numpy as np
 import param
 from bokeh.events import RangesUpdate, Tap
-from bokeh.models import ColumnDataSource, Range1d, Span
+from bokeh.models import ColumnDataSource, Range1d
 from bokeh.plotting import figure
 
+from .cursor import CursorLayer
 from .frames import VideoInfo
-from .styles import CURSOR, PLOT_BORDER_LEFT
+from .styles import PLOT_BORDER_LEFT
 
 __all__ = ["Timeline"]
 
@@ -33,6 +36,8 @@ class Timeline(param.Parameterized):
         The x range shared by the linked figures (follows ``x_range``).
     figures : dict
         Linked figures by name, in the order they were made (top to bottom).
+    layer : CursorLayer
+        Draws the cursor over the figures; part of the page (the Explorer's layout).
     clock : VideoInfo or None
         Video timing the cursor snaps to (None: no snapping).
 
@@ -52,7 +57,7 @@ class Timeline(param.Parameterized):
         self.range = Range1d(0, 1)
         self.figures = {}
         self.clock = None
-        self._spans = []
+        self.layer = CursorLayer(time=self.time)
         self._shade = None
 
     def reset(self, bounds: tuple, *, clock: VideoInfo | None = None, events=None) -> None:
@@ -61,7 +66,7 @@ class Timeline(param.Parameterized):
         the cursor at its start. Watchers are not told (the views load the trial next)."""
         lo, hi = float(bounds[0]), float(bounds[1])
         self.clock = clock
-        self.figures, self._spans = {}, []
+        self.figures = {}
         self.range = Range1d(lo, hi, bounds=(lo, hi), min_interval=1.0 / (clock.fps if clock else 1000.0))
         self._shade = None
         if events is not None and len(events):
@@ -72,6 +77,7 @@ class Timeline(param.Parameterized):
         with param.parameterized.discard_events(self), param.edit_constant(self):
             self.param.update(bounds=(lo, hi), x_range=(lo, hi))
             self.time = self.snap(lo)
+        self.layer.param.update(figures=[], time=self.time)
 
     # -- cursor --------------------------------------------------------------------------
     def snap(self, t: float) -> float:
@@ -96,13 +102,12 @@ class Timeline(param.Parameterized):
 
     @property
     def cursors(self) -> list:
-        """Locations (s) of the cursor line of every linked figure."""
-        return [s.location for s in self._spans]
+        """Location (s) of the cursor line of every linked figure (one per figure)."""
+        return [self.layer.time] * len(self.layer.figures)
 
     @param.depends("time", watch=True)
     def _move_cursors(self):
-        for span in self._spans:
-            span.location = self.time
+        self.layer.time = self.time
 
     @param.depends("x_range", watch=True)
     def _sync_range(self):
@@ -137,9 +142,7 @@ class Timeline(param.Parameterized):
         f.yaxis.axis_label = y_label
         f.xaxis.visible = False
         f.toolbar.logo = None
-        span = Span(location=self.time, dimension="height", name="mmme-cursor", **CURSOR)
-        f.add_layout(span)
-        self._spans.append(span)
+        self.layer.figures = [*self.layer.figures, f.id]
         if self._shade is not None:  # one glyph per figure, one source for all: cheap
             f.vstrip(x0="left", x1="right", source=self._shade, fill_color="color", fill_alpha=0.12, line_alpha=0)
         f.on_event(Tap, self._on_tap)

@@ -13,12 +13,14 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import param
+import xarray as xr
 
 from .._validate import check_option, check_positive, check_type
 from ..eeg import eeg_filter_array
 from .channels import channel_group
 from .downsample import downsample_trace
 from .frames import Frame, FrameReader, VideoInfo
+from .notes import Scrubber, open_trial, trial_notes, trial_problems
 
 __all__ = ["TrialState"]
 
@@ -38,6 +40,9 @@ class TrialState(param.Parameterized):
         ``alignment(id)``).
     trial : str
         Trial id, a value of ``dataset.trials["trial"]``.
+    scrub : callable, optional
+        Applied to every message shown to users (participant names to pseudonyms, see
+        :class:`~mmme_analysis.dashboard.notes.Scrubber`); default: that of ``dataset``.
     **frame_options
         Parameters of the :class:`~mmme_analysis.dashboard.frames.FrameReader` held as
         :attr:`frames` (``image_format``, ``jpeg_quality``, ``max_frame_width``, ...).
@@ -45,7 +50,14 @@ class TrialState(param.Parameterized):
     Attributes
     ----------
     tree : xarray.DataTree
-        The trial (lazy where the dataset allows).
+        The trial (lazy where the dataset allows); empty when it could not be opened.
+    error : str
+        Why the trial could not be opened at all ("" when it was), in pseudonyms.
+    warned : list of str
+        The dataset's warnings while opening it (what it left out, say), in pseudonyms.
+    frame_node : str or None
+        The node the frames shown are read from: ``"video"`` (full frames), else
+        ``"proxy"`` (a store's browsing video, when the full frames are not reachable).
     frames : FrameReader
         Encoded frames of its video.
     """
@@ -53,13 +65,20 @@ class TrialState(param.Parameterized):
     dataset = param.Parameter(default=None, constant=True, doc="Dataset the trial belongs to.")
     trial = param.String(default="", constant=True, doc="Trial id (ds.trials['trial']).")
 
-    def __init__(self, dataset, trial, **frame_options):
+    def __init__(self, dataset, trial, *, scrub=None, **frame_options):
         super().__init__(dataset=dataset, trial=check_type("trial", trial, str, "str (a trial id)"))
-        self.tree = dataset.trial(self.trial)
+        self.scrub = scrub if scrub is not None else Scrubber.for_dataset(dataset)
+        self.tree, self.error, self.warned = open_trial(dataset, self.trial, self.scrub)
         self._derived = {}
         reader = getattr(dataset, "frame", None)
-        self.frames = FrameReader(self.node("video"), read_frame=partial(reader, self.trial) if callable(reader)
-                                  else None, label=self.trial, **frame_options)
+        # full frames; else a store's small browsing video (its raw video not reachable, say)
+        self.frame_node = next((n for n in ("video", "proxy") if self.node(n) is not None), None)
+        read = None
+        if callable(reader):
+            read = partial(reader, self.trial) if self.frame_node != "proxy" else partial(reader, self.trial,
+                                                                                           node="proxy")
+        self.frames = FrameReader(self.node(self.frame_node) if self.frame_node else None, read_frame=read,
+                                  label=self.trial, scrub=self.scrub, **frame_options)
 
     @property
     def subject(self) -> str:
@@ -78,10 +97,27 @@ class TrialState(param.Parameterized):
         return ds if len(ds.data_vars) else None
 
     def missing(self) -> list:
-        """Messages saying which modalities this trial lacks (empty when complete)."""
-        return [f"No {label} in trial {self.trial}: showing what the dataset has."
-                for name, label in (("video", "video"), ("eeg", "EEG"), ("peri", "peripheral signals"))
-                if self.node(name) is None]
+        """Messages saying which modalities this trial lacks and why (empty when complete).
+
+        The reason is the dataset's (its ``problems`` rows for this trial or its subject's
+        session, see :func:`~mmme_analysis.dashboard.notes.trial_notes`); a trial that could
+        not be opened has one message, :attr:`error`. In pseudonyms only.
+        """
+        if self.error:
+            return [self.error]
+        if "missing" not in self._derived:
+            present = {name for name in ("video", "eeg", "peri") if self.node(name) is not None}
+            problems = trial_problems(self.dataset, self.trial, self.subject) if len(present) < 3 else None
+            notes = [] if problems is None else trial_notes(self.trial, present, problems, self.scrub,
+                                                             warned=self.warned)
+            if self.frame_node == "proxy":  # shown instead of the full frames: say so, and why
+                info, prefix = self.frames.info, f"No video in trial {self.trial}: "
+                why = next((n[len(prefix):].rstrip(".") for n in notes if n.startswith(prefix)), "")
+                why = "its raw video is not reachable" if why.startswith("showing what") else why
+                notes = [f"Trial {self.trial} shows its stored browsing video ({info.width} x {info.height} px), "
+                         f"not the full-resolution frames: {why}."] + [n for n in notes if not n.startswith(prefix)]
+            self._derived["missing"] = notes
+        return self._derived["missing"]
 
     def extent(self) -> tuple:
         """Time range (s) covered by the trial's video, EEG and peripheral signals.
@@ -303,18 +339,16 @@ class TrialState(param.Parameterized):
         return self._derived["alignment"]
 
     def _fits(self) -> dict:
-        reader = getattr(self.dataset, "alignment", None)
-        if callable(reader):
-            return reader(self.trial)
         from ..alignment import fits_from_json
 
-        return fits_from_json(self.tree.attrs.get("alignment") or "{}")
+        reader = getattr(self.dataset, "alignment", None)
+        if "alignment" in self.tree.attrs or not callable(reader):  # what dataset.alignment reads: no second load
+            return fits_from_json(self.tree.attrs.get("alignment") or "{}")
+        return reader(self.trial)
 
 
 def _cardiac(t: np.ndarray, ecg: np.ndarray, sfreq: float) -> dict:
     """R peaks (s), HR (bpm) and HR slope (bpm/s) of one ECG trace sampled at times ``t`` (s)."""
-    import xarray as xr
-
     from ..physio import ecg_process  # the package's NeuroKit2 pipeline
 
     ds = ecg_process(xr.DataArray(ecg, dims=("time",), coords={"time": t}), sfreq)

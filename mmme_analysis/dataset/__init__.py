@@ -54,6 +54,12 @@ def open_dataset(path, *, raw=None, coding_file=None, flavour: str = "auto", fps
         from .zarr import ZarrBackend
 
         return Dataset(ZarrBackend(path, raw=None if raw is None else check_path("raw", raw, kind="dir")))
+    if path.suffix == ".zarr" or ((path / "trials").is_dir() and (path / "annotations").is_dir()):
+        from ..errors import DataFormatError
+
+        raise DataFormatError(f"{path}: no zarr.json at the root of this store folder (its store root metadata is "
+                              f"missing); expected a store written by mmme convert (the store is damaged: convert "
+                              f"again)")
     if raw is not None:
         raise TypeError(f"Invalid value for 'raw': expected it only for a store, got it for the folder {path}")
     # -- video-only datasets (CASME II, SAMM, CAS(ME)^2/^3): no MMME participant folder, but a

@@ -26,7 +26,7 @@ from ..alignment import fits_to_json
 from ..errors import AlignmentError, DataFormatError
 from ..vocab import STIMULUS_CATEGORIES, marker_category
 from .base import Backend, events_dataset, trials_frame, video_file_frame
-from .session import Session, scrub
+from .session import SHEET_NAME, Session, scrub
 
 __all__ = ["RawBackend", "find_participants", "trial_id", "pseudonyms", "resolve_shown"]
 
@@ -43,7 +43,7 @@ def pseudonyms(root: Path, participants=None) -> dict:
     (so an extra name in the sheet does not shift the participants' pseudonyms)."""
     participants = find_participants(root) if participants is None else participants
     names = sorted({p.name for p in participants})
-    sheet = Path(root) / "coding_file.xlsx"
+    sheet = Path(root) / SHEET_NAME
     if sheet.is_file():
         try:
             coded = set(pd.read_excel(sheet, usecols=["Subject"])["Subject"].dropna().astype(str).str.strip())
@@ -67,12 +67,25 @@ def resolve_shown(root: Path, shown: str) -> Path:
     return Path(root) / shown.replace(subject, real)
 
 
-def find_participants(root: Path) -> list[Path]:
-    """Participant folders of a raw MMME tree (those holding EEG/, PERI/, video/ or frames/)."""
-    return sorted(
-        p for p in root.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and any((p / d).is_dir() for d in ("EEG", "PERI", "video", "frames"))
-    )
+_MODALITY_DIRS = ("EEG", "PERI", "video", "frames")
+
+
+def find_participants(root: Path, *, warn: bool = False) -> list[Path]:
+    """Participant folders of a raw MMME tree (those holding EEG/, PERI/, video/ or frames/ with
+    at least one file in them: an empty participant folder takes no pseudonym, so that it shifts
+    no other participant's; ``warn``: an :class:`MMMEWarning` counts those left out)."""
+    found, empty = [], 0
+    for p in sorted(root.iterdir()):
+        if p.is_dir() and not p.name.startswith(".") and any((p / d).is_dir() for d in _MODALITY_DIRS):
+            if any(f.is_file() and not f.name.startswith(".") for d in _MODALITY_DIRS if (p / d).is_dir()
+                   for f in (p / d).rglob("*")):
+                found.append(p)
+            else:
+                empty += 1
+    if empty and warn:  # the folder's name is the participant's: not shown
+        warnings.warn(f"{root.name}: {empty} participant folder(s) hold empty EEG/, PERI/, video/ or frames/ folders "
+                      "(no recording): left out, with no pseudonym", MMMEWarning, stacklevel=3)
+    return found
 
 
 class RawBackend(Backend):
@@ -87,12 +100,12 @@ class RawBackend(Backend):
 
         root = check_path("path", path, kind="dir")
         self.path = root
-        self.participants = find_participants(root)
+        self.participants = find_participants(root, warn=True)
         if not self.participants:
             raise DataFormatError(
                 f"{root}: no participant folder found; expected folders holding EEG/, PERI/, video/ or frames/"
             )
-        sheet = root / "coding_file.xlsx"
+        sheet = root / SHEET_NAME
         self._names = pseudonyms(root, self.participants)
         self._folders = {self._names[p.name]: p for p in self.participants}
         self._sheet_problems, self._problems = [], []
@@ -105,8 +118,14 @@ class RawBackend(Backend):
                 warnings.warn(f"{sheet.name}: {n} rows of {subject} match no participant folder of the dataset; "
                               f"expected a folder for every coded subject (those rows are in no trial)",
                               MMMEWarning, stacklevel=3)
+            coded = set(self._annotations["subject"])
+            for subject in sorted(set(self._folders) - coded):
+                warnings.warn(f"{sheet.name}: no coded rows for {subject} (a participant folder of the dataset): its "
+                              f"trials have no events and its videos no camera clock fit", MMMEWarning, stacklevel=3)
         else:
             self._annotations = pd.DataFrame(columns=["trial", "subject", "marker", "onset", "apex", "offset", "kind"])
+            warnings.warn(f"{root.name}: no coding sheet {SHEET_NAME} at the root: no annotations (the trials have no "
+                          f"events, the videos no camera clock fit)", MMMEWarning, stacklevel=3)
         self._sessions = collections.OrderedDict()  # least recently used first
         self._trials = None
         self._keys = {}  # trial id -> (subject, marker)
@@ -148,14 +167,16 @@ class RawBackend(Backend):
                     continue
                 self._problems.extend(ses.problems)
                 for marker in ses.stimulus_markers():
-                    ann = ses.rows[ses.rows["marker"] == marker]
+                    ann = ses.trial_rows(marker)
                     cat = marker_category(marker)
                     trial = trial_id(subject, marker)
                     self._keys[trial] = (subject, marker)
                     video = ses.videos.get(marker)
                     rows.append({
                         "trial": trial, "subject": subject, "marker": marker,
-                        "clip": Path(ses.shown(video)).stem if video is not None else "",
+                        # the clip id from the video, else from the sheet (a missing video keeps its trial's clip)
+                        "clip": Path(ses.shown(video)).stem if video is not None else
+                        (str(ann["clip"].iloc[0]) if len(ann) and "clip" in ann else ""),
                         "category": cat, "category_name": STIMULUS_CATEGORIES.get(cat, ""),
                         "n_events": len(ann), "n_me": int((ann["kind"] == "micro").sum()),
                         "n_mae": int((ann["kind"] == "macro").sum()),
@@ -170,16 +191,25 @@ class RawBackend(Backend):
         self.trials  # noqa: B018 - fills the id -> (subject, marker) map
         subject, marker = self._keys[trial]
         ses = self.session(subject)
+        try:
+            with ses.scrubbed_warnings():
+                return self._load(ses, trial, marker)
+        except (DataFormatError, AlignmentError, ValueError, OSError) as err:  # readers quote full paths
+            raise _scrubbed_error(err, ses) from None
+
+    def _load(self, ses: Session, trial: str, marker: int) -> xr.DataTree:
+        subject = ses.subject
         nodes = {}
+        window = None
         if ses.raw is not None:
-            t0, t1 = ses.window(marker)
-            nodes["/eeg"] = self._eeg_node(ses, t0, t1)
+            t0, t1 = window = ses.window(marker)
+            nodes["/eeg"] = self._eeg_node(ses, t0, t1, trial)
             if ses.bio is not None:
-                nodes["/peri"] = self._peri_node(ses, t0, t1)
-        video = self._video_node(ses, marker)
+                nodes["/peri"] = self._peri_node(ses, t0, t1, trial)
+        video = self._video_node(ses, marker, trial, window)
         if video is not None:
             nodes["/video"] = video
-        rows = ses.rows[ses.rows["marker"] == marker]
+        rows = ses.trial_rows(marker)
         nodes["/events"] = events_dataset(
             rows, *(ses.video_time(marker, rows[k].to_numpy(float)) for k in ("onset", "apex", "offset"))
         )
@@ -198,12 +228,15 @@ class RawBackend(Backend):
         self.trials  # noqa: B018 - fills the id -> (subject, marker) map
         subject, marker = self._keys[trial]
         ses = self.session(subject)
-        if node == "video" and marker in ses.videos:
-            return video_file_frame(ses.videos[marker], index, label=f"trial {trial}")
-        return super().frame(trial, index, node=node)
+        try:
+            if node == "video" and marker in ses.videos:
+                return video_file_frame(ses.videos[marker], index, label=f"trial {trial}")
+            return super().frame(trial, index, node=node)
+        except (DataFormatError, AlignmentError, ValueError, OSError) as err:  # readers quote full paths
+            raise _scrubbed_error(err, ses) from None
 
     @staticmethod
-    def _eeg_node(ses: Session, t0: float, t1: float) -> xr.Dataset:
+    def _eeg_node(ses: Session, t0: float, t1: float, trial: str) -> xr.Dataset:
         raw = ses.raw
         sfreq = raw.info["sfreq"]
         start, stop = int(round(t0 * sfreq)), int(round(t1 * sfreq))
@@ -216,8 +249,10 @@ class RawBackend(Backend):
         # one dask chunk per second: a trial is read (and converted) second by second
         step = max(1, int(round(sfreq)))
         edges = list(range(start, stop, step)) + [stop]
-        get = dask.delayed(raw.get_data, pure=True)
-        data = da.concatenate([da.from_delayed(get(picks=picks, start=a, stop=b), shape=(len(picks), b - a),
+        get = dask.delayed(_eeg_block, pure=True)
+        label = f"trial {trial} ({ses.shown(ses.eeg_file)})"
+        data = da.concatenate([da.from_delayed(get(raw.get_data, picks, a, b, label, names, sfreq, t0),
+                                               shape=(len(picks), b - a),
                                                dtype=float) for a, b in zip(edges[:-1], edges[1:])], axis=1) \
             if stop > start else da.zeros((len(picks), 0))
         ds = xr.Dataset(
@@ -232,7 +267,7 @@ class RawBackend(Backend):
         return ds
 
     @staticmethod
-    def _peri_node(ses: Session, t0: float, t1: float) -> xr.Dataset:
+    def _peri_node(ses: Session, t0: float, t1: float, trial: str) -> xr.Dataset:
         bio = ses.bio
         sfreq = float(bio.attrs["sfreq"])
         fit = ses.fits.get("biopac")
@@ -246,25 +281,76 @@ class RawBackend(Backend):
         ds = xr.Dataset(coords={"time": ("time", t, {"units": "s"})},
                         attrs={"sfreq": sfreq, "source": ses.shown(ses.peri_file)})
         for var in part.data_vars:
+            bad = ~np.isfinite(np.asarray(part[var].values, float))
+            if bad.any():  # kept NaN (never interpolated over), and said
+                at = src_t[cut][bad]
+                warnings.warn(f"trial {trial}: {var} has {int(bad.sum())} NaN / non-finite samples in "
+                              f"{ses.shown(ses.peri_file)} (device time {at[0]:.3f}-{at[-1]:.3f} s); expected finite "
+                              f"values: the trial's {var} is NaN around them", MMMEWarning, stacklevel=4)
             ds[var] = ("time", np.interp(dev_t, src_t[cut], np.asarray(part[var].values, float), left=np.nan,
                                          right=np.nan), {"units": bio[var].attrs.get("units", "")})
         return ds
 
     @staticmethod
-    def _video_node(ses: Session, marker: int) -> xr.Dataset | None:
+    def _video_node(ses: Session, marker: int, trial: str, window=None) -> xr.Dataset | None:
         from ..io.video import read_frames, read_video
 
-        if marker in ses.videos:
-            frames = read_video(ses.videos[marker])
-        elif marker in ses.frame_dirs:
-            frames = read_frames(ses.frame_dirs[marker])
-        else:
+        if marker not in ses.videos and marker not in ses.frame_dirs:
+            return None
+        where = ses.videos.get(marker, ses.frame_dirs.get(marker))
+        try:
+            frames = read_video(where) if marker in ses.videos else read_frames(where)
+        except DataFormatError as err:  # the trial's EEG and BIOPAC signals stay usable
+            warnings.warn(f"trial {trial}: video left out: {ses.scrub(err)}", MMMEWarning, stacklevel=4)
             return None
         fps = float(frames.attrs["fps"])
         n = frames.sizes["time"]
+        if (window is not None and marker in ses.videos and n > 1 and ses.closed(marker)
+                and not _plausible_rate(n, fps, window[1] - window[0])):
+            expected = n / (window[1] - window[0])
+            warnings.warn(f"trial {trial}: the video {ses.shown(where)} says {fps:g} fps, but its {n} frames would then "
+                          f"last {n / fps:.3f} s for a {window[1] - window[0]:.3f} s trial; expected about "
+                          f"{expected:.0f} fps (a wrong frame rate in the header?): the trial's video is left out",
+                          MMMEWarning, stacklevel=4)
+            return None
         t = ses.video_time(marker, np.arange(n) / fps)
         da_ = frames.drop_vars([c for c in frames.coords if c != "frame"])
         da_ = da_.assign_coords(time=("time", t, {"units": "s"}))
         ds = da_.to_dataset(name="frames")
-        ds.attrs = {"fps": fps, "source": ses.shown(frames.attrs.get("source"))}
+        ds.attrs = {"fps": fps, "source": ses.shown(where)}  # the path in the dataset (a link's target may be anywhere)
         return ds
+
+
+#: most a video's duration (frames / header fps) may differ from its trial's (factor): the camera runs
+#: through the stimulus, so a header rate off by more (30 or 25 fps for a 150 fps camera) is wrong
+MAX_VIDEO_DURATION_FACTOR = 2.0
+
+
+def _plausible_rate(n_frames: int, fps: float, trial_s: float) -> bool:
+    if trial_s <= 0:
+        return True
+    ratio = (n_frames / fps) / trial_s
+    return 1 / MAX_VIDEO_DURATION_FACTOR <= ratio <= MAX_VIDEO_DURATION_FACTOR
+
+
+def _eeg_block(get, picks, start: int, stop: int, label: str, names, sfreq: float, t0: float) -> np.ndarray:
+    """One block of EEG samples; an :class:`MMMEWarning` names NaN samples (kept as NaN)."""
+    x = get(picks=picks, start=start, stop=stop)
+    bad = np.isnan(x)
+    if bad.any():
+        cols = np.flatnonzero(bad.any(axis=0))
+        chans = [names[i] for i in np.flatnonzero(bad.any(axis=1))]
+        warnings.warn(f"{label}: {int(bad.sum())} NaN EEG samples in {len(chans)} channel(s) ({', '.join(chans[:4])}"
+                      f"{' ...' if len(chans) > 4 else ''}) at {(start + cols[0]) / sfreq - t0:.3f}-"
+                      f"{(start + cols[-1] + 1) / sfreq - t0:.3f} s of the trial; expected finite samples: kept as NaN",
+                      MMMEWarning, stacklevel=2)
+    return x
+
+
+def _scrubbed_error(err: Exception, ses: Session) -> Exception:
+    """``err`` again (same type) with its message scrubbed of the participant's folder and name."""
+    text = ses.scrub(err.args[0] if isinstance(err, KeyError) and err.args else str(err))
+    try:
+        return type(err)(text)
+    except TypeError:  # an exception type with another signature
+        return DataFormatError(f"{type(err).__name__}: {text}")

@@ -8,13 +8,17 @@ import re
 import warnings
 from pathlib import Path
 
+import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._warnings import MMMEWarning
 from ..errors import DataFormatError
 from ..io.store import annotations_from_xarray, check_store, missing_chunks, trial_path, use_fast_codecs
 from .base import TRIAL_COLUMNS, Backend, trials_frame, video_file_frame
+from .zarr_reads import event_kinds as _event_kinds
+from .zarr_reads import guarded
 
 __all__ = ["ZarrBackend"]
 
@@ -60,25 +64,64 @@ class ZarrBackend(Backend):
     def annotations(self) -> pd.DataFrame:
         if self._annotations is None:
             ann = self.path / "annotations"
-            self._annotations = (annotations_from_xarray(xr.open_dataset(ann, engine="zarr", consolidated=False))
-                                 if ann.exists() else pd.DataFrame(columns=["trial", "subject", "marker"]))
+            if (ann / "zarr.json").is_file():
+                try:
+                    self._annotations = annotations_from_xarray(xr.open_dataset(ann, engine="zarr", consolidated=False))
+                except Exception as err:  # noqa: BLE001 - codec / metadata errors of a damaged group
+                    raise DataFormatError(f"{self.path}: the annotations group cannot be read ({type(err).__name__}: "
+                                          f"{str(err)[:120]}); expected the table written by convert (the store is "
+                                          f"damaged: convert again)") from None
+            else:
+                warnings.warn(f"{self.path.name}: the annotations group is missing: the annotation table is empty; "
+                              f"expected the table written by convert (the store is damaged: convert again)",
+                              MMMEWarning, stacklevel=3)
+                self._annotations = pd.DataFrame(columns=["trial", "subject", "marker"])
         return self._annotations
 
     @property
     def trials(self) -> pd.DataFrame:
-        """Complete trials, read from each trial group's attributes (hidden temp groups skipped)."""
+        """Complete trials, read from each trial group's attributes (hidden temp groups skipped).
+
+        The summaries are derived from the stored data (``has_*`` from the groups, ``n_events``
+        from the events group), never trusted: an attribute that disagrees gives a warning. A
+        trial whose metadata is missing or unreadable is left out (:attr:`problems`).
+        """
         if self._trials is None:
             base = self.path / "trials"
-            rows = []
+            rows, self._problems = [], []
             folders = sorted((p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")),
                              key=lambda p: _natural_key(p.name)) if base.is_dir() else []
             for folder in folders:
-                meta = folder / "zarr.json"
-                if meta.is_file():
-                    attrs = json.loads(meta.read_text()).get("attributes", {})
-                    rows.append({k: attrs.get(k) for k in TRIAL_COLUMNS} | {"trial": folder.name})
+                try:
+                    attrs = self._metadata(folder, folder.name).get("attributes", {})
+                except DataFormatError as err:
+                    self._problems.append({"subject": "", "trial": folder.name, "modality": "trial",
+                                           "file": f"trials/{folder.name}/zarr.json", "error": str(err)})
+                    warnings.warn(f"{err} (left out)", MMMEWarning, stacklevel=3)
+                    continue
+                row = {k: attrs.get(k) for k in TRIAL_COLUMNS} | {"trial": folder.name}
+                rows.append(row | self._derived(folder, attrs))
             self._trials = trials_frame(rows)
         return self._trials
+
+    def _derived(self, folder: Path, attrs: dict) -> dict:
+        """The summaries of a trial from its groups, with a warning for each attribute that disagrees."""
+        groups = {p.name for p in folder.iterdir() if p.is_dir()}
+        got = {"has_video": bool(groups & {"video", "face"}) or bool(attrs.get("video_source")),
+               "has_eeg": "eeg" in groups, "has_peri": "peri" in groups}
+        kinds = _event_kinds(folder / "events")
+        if kinds is not None:
+            got |= {"n_events": len(kinds), "n_me": kinds.count("micro"), "n_mae": kinds.count("macro")}
+        elif attrs.get("n_events"):
+            got |= {"n_events": 0, "n_me": 0, "n_mae": 0}
+        for key, value in got.items():
+            said = attrs.get(key)
+            if said is not None and said != value:
+                what = "events" if key.startswith("n_") else key[4:]
+                warnings.warn(f"{self.path.name}: trial {folder.name}: {key} says {said!r} but the stored {what} give "
+                              f"{value!r} (events group {'missing' if kinds is None else 'present'}); expected them to "
+                              f"agree: the stored data are used (the store is damaged?)", MMMEWarning, stacklevel=4)
+        return got
 
     def _open_group_tree(self, trial: str) -> xr.DataTree:
         """Open a trial lazily: each group on its own, video in one-second (shard) dask chunks."""
@@ -86,35 +129,63 @@ class ZarrBackend(Backend):
         root = self._metadata(path, trial)
         nodes = {"/": xr.Dataset(attrs=root.get("attributes", {}))}
         for group in ("video", "face", "proxy", "eeg", "peri", "events"):
-            if not (path / group / "zarr.json").is_file():
+            if not (path / group).is_dir():
                 continue
             self._metadata(path / group, trial)
+            self._check_arrays(path / group, trial)
             if root.get("attributes", {}).get("chunks_complete"):
                 self._check_complete(path / group, trial)
-            chunks = {}
-            if group in ("video", "face", "proxy"):
-                fps = json.loads((path / group / "zarr.json").read_text())["attributes"]["fps"]
-                chunks = {"time": max(1, int(round(float(fps))))}
-            with warnings.catch_warnings():
-                # one-second dask chunks deliberately span the one-frame storage chunks of a shard
-                # (and split the small ``frame`` coordinate); reading whole shards is what we want
-                warnings.filterwarnings("ignore", message="The specified chunks separate the stored chunks")
-                ds = xr.open_dataset(str(path), group=group, engine="zarr", chunks=chunks, consolidated=False)
-            if group == "events":  # a few rows: not worth a graph
-                ds = ds.load()
-            else:  # coordinates (frame numbers, channel types, positions) are small: in memory
-                ds = ds.assign_coords({k: ds[k].load() for k in ds.coords if k not in ds.indexes})
-            nodes[f"/{group}"] = ds
+            try:
+                nodes[f"/{group}"] = self._open_group(path, group, trial)
+            except DataFormatError:
+                raise
+            except Exception as err:  # noqa: BLE001 - codec / metadata errors of damaged bytes
+                raise DataFormatError(f"{self.path}: trial {trial}, group {group}: cannot be read ({type(err).__name__}: "
+                                      f"{str(err)[:120]}); expected intact chunks and metadata (the store is damaged: "
+                                      f"convert this trial again)") from None
         return xr.DataTree.from_dict(nodes)
+
+    def _open_group(self, path: Path, group: str, trial: str) -> xr.Dataset:
+        chunks = {}
+        if group in ("video", "face", "proxy"):
+            fps = json.loads((path / group / "zarr.json").read_text())["attributes"]["fps"]
+            chunks = {"time": max(1, int(round(float(fps))))}
+        with warnings.catch_warnings():
+            # one-second dask chunks deliberately span the one-frame storage chunks of a shard
+            # (and split the small ``frame`` coordinate); reading whole shards is what we want
+            warnings.filterwarnings("ignore", message="The specified chunks separate the stored chunks")
+            ds = xr.open_dataset(str(path), group=group, engine="zarr", chunks=chunks, consolidated=False)
+        if group == "events":  # a few rows: not worth a graph
+            return ds.load()
+        # coordinates (frame numbers, channel types, positions) are small: in memory
+        ds = ds.assign_coords({k: ds[k].load() for k in ds.coords if k not in ds.indexes})
+        for var in ds.data_vars:  # chunk reads that fail name the store, trial, array and chunk
+            if isinstance(ds[var].data, da.Array):
+                ds[var] = ds[var].copy(data=guarded(path / group / var, ds[var].data.chunks,
+                                                    f"{self.path}: trial {trial}, array {group}/{var}"))
+        return ds
+
+    def _check_arrays(self, group: Path, trial: str) -> None:
+        """Every array folder of a group has its metadata (a missing ``zarr.json`` hides the array)."""
+        for sub in sorted(p for p in group.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            if not (sub / "zarr.json").is_file():
+                raise DataFormatError(f"{self.path}: trial {trial}, array {group.name}/{sub.name}: its zarr.json is "
+                                      f"missing; expected the array metadata written by convert (the store is "
+                                      f"damaged: convert this trial again)")
 
     def _metadata(self, folder: Path, trial: str) -> dict:
         """A group's ``zarr.json``, or an error naming the store, trial and group."""
         try:
-            return json.loads((folder / "zarr.json").read_bytes())
+            meta = json.loads((folder / "zarr.json").read_bytes())
+            if not isinstance(meta, dict):
+                raise ValueError(f"a JSON {type(meta).__name__}, not an object")
+            return meta
         except (OSError, ValueError) as err:  # missing, empty, not UTF-8, not JSON
-            raise DataFormatError(f"{self.path}: trial {trial}, {folder.relative_to(trial_path(self.path, trial)) or '/'}"
-                                  f"/zarr.json cannot be read ({type(err).__name__}); expected the group metadata "
-                                  f"written by convert (the store is damaged: convert this trial again)") from None
+            where = folder.relative_to(trial_path(self.path, trial)).as_posix()
+            raise DataFormatError(f"{self.path}: trial {trial}, {'' if where == '.' else where + '/'}zarr.json "
+                                  f"{'is missing' if isinstance(err, FileNotFoundError) else 'cannot be read'} "
+                                  f"({type(err).__name__}); expected the group metadata written by convert (the store "
+                                  f"is damaged: convert this trial again)") from None
 
     def _check_complete(self, group: Path, trial: str) -> None:
         """Every chunk file of the group's signals and frames exists (all were written): never fill values.
@@ -165,6 +236,7 @@ class ZarrBackend(Backend):
         if path is None:
             return None
         tree = self._open(trial)
+        _check_same_file(path, tree.attrs, f"{self.path}: trial {trial} references {tree.attrs['video_source']}")
         frames = read_frames(path) if path.is_dir() else read_video(path)
         face = tree["face"].to_dataset()
         n = int(tree.attrs.get("video_frames", face.sizes["time"]))
@@ -255,3 +327,24 @@ class ZarrBackend(Backend):
             raise IndexError(f"Invalid value for 'index': expected < {arr.shape[0]} frames, got {index}")
         self._open(trial)  # checks the trial's chunks are all there
         return self._result(lambda: np.asarray(arr[index]), trial, f"{node}/frames", (index, index + 1))
+
+
+def _check_same_file(path: Path, attrs: dict, label: str) -> None:
+    """The raw video is the one converted, where convert recorded its ``video_size`` (bytes) / ``video_sha1``."""
+    import hashlib
+
+    if path.is_dir():
+        return
+    size = attrs.get("video_size")
+    if size is not None and int(size) != path.stat().st_size:
+        raise DataFormatError(f"{label}, which has changed since conversion: {path.stat().st_size} bytes, expected "
+                              f"{int(size)} (the video it was converted from)")
+    digest = attrs.get("video_sha1")
+    if digest:
+        h = hashlib.sha1()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        if h.hexdigest() != digest:
+            raise DataFormatError(f"{label}, whose content has changed since conversion (SHA-1 differs); expected "
+                                  f"the video it was converted from")

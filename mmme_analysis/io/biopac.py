@@ -311,11 +311,16 @@ def read_biopac(path):
     if not np.isfinite(sfreq) or sfreq <= 0:
         raise DataFormatError(f"{path}: sampling frequency {sfreq!r}: expected a finite positive number")
     missing = [c for c in BIOPAC_COLUMNS if c not in labels]
-    if missing:
+    if any(c in _DIGITAL for c in missing):  # the trigger code cannot be decoded without every bit
         raise DataFormatError(
             f"{path}: column(s) {', '.join(repr(c) for c in missing)} missing: expected the "
             f"{len(BIOPAC_COLUMNS)} columns {', '.join(BIOPAC_COLUMNS)}; found {', '.join(labels)}"
         )
+    if missing:  # one unplugged or unexported signal: the others are still usable
+        warnings.warn(
+            f"{path.name}: column(s) {', '.join(repr(c) for c in missing)} missing: expected the {len(BIOPAC_COLUMNS)} "
+            f"columns of the MMME export; the signal(s) {', '.join(_VARS[c] for c in missing)} are left out, the "
+            f"others are read", MMMEWarning, stacklevel=2)
     extra = [c for c in labels if c not in BIOPAC_COLUMNS]
     if extra:
         warnings.warn(f"{path.name}: ignoring unknown column(s) {', '.join(extra)}", MMMEWarning, stacklevel=2)
@@ -323,6 +328,8 @@ def read_biopac(path):
     col = {c: i for i, c in reversed(list(enumerate(labels)))}
     variables = {}
     for label, var in _VARS.items():
+        if label in missing:
+            continue
         j = col[label]
         unit = units[j].strip()
         conv = _UNIT_TO_SI.get(unit.lower())

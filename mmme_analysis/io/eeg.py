@@ -57,9 +57,7 @@ def _as_utc(meas_date):
     if meas_date is None:
         return None
     if not isinstance(meas_date, _dt.datetime):
-        raise TypeError(
-            f"Invalid value for 'meas_date': expected a datetime.datetime or None, got {meas_date!r}"
-        )
+        raise TypeError(f"Invalid value for 'meas_date': expected a datetime.datetime or None, got {meas_date!r}")
     if meas_date.tzinfo is None:
         return meas_date.replace(tzinfo=_dt.timezone.utc)
     return meas_date.astimezone(_dt.timezone.utc)
@@ -69,9 +67,7 @@ def _check_trigger(trigger, n: int) -> np.ndarray:
     """``trigger`` as an int array of shape ``(n,)`` with 8-bit DB25 codes (0-255)."""
     trig = np.asarray(trigger)
     if trig.shape != (n,) or not np.issubdtype(trig.dtype, np.integer):
-        raise ValueError(
-            f"Invalid value for 'trigger': expected an int array of shape ({n},), got {trig.dtype} {trig.shape}"
-        )
+        raise ValueError(f"Invalid value for 'trigger': expected an int array of shape ({n},), got {trig.dtype} {trig.shape}")
     if trig.size and (trig.min() < 0 or trig.max() > 255):
         raise ValueError(f"Invalid value for 'trigger': expected codes in 0..255 (8-bit DB25), got {trig.min()}..{trig.max()}")
     return trig
@@ -254,7 +250,10 @@ def read_eeg(path, *, preload: bool = False):
 
     path = check_path("path", path, kind="file")
     try:
-        raw = mne.io.read_raw(path, preload=preload, verbose="error")
+        try:
+            raw = mne.io.read_raw(path, preload=preload, verbose="error")
+        except Exception as err:  # noqa: BLE001 - a BrainVision marker file MNE cannot parse?
+            raw = _without_markers(path, preload, err)
         if not preload and raw.n_times:
             # lazily read files fail only when the data is touched: read the last
             # sample now so that a truncated file fails here, not deep in an analysis
@@ -284,12 +283,25 @@ def read_eeg(path, *, preload: bool = False):
             raw.set_montage(montage, match_case=False, on_missing="ignore", verbose="error")
             missing = [raw.ch_names[i] for i in eeg_picks if raw.ch_names[i].upper() not in known]
             if missing:
-                warnings.warn(
-                    f"{path.name}: no standard 10-05 position for EEG channel(s) "
-                    f"{', '.join(missing)}; their positions are NaN",
-                    MMMEWarning,
-                    stacklevel=2,
-                )
+                warnings.warn(f"{path.name}: no standard 10-05 position for EEG channel(s) {', '.join(missing)}; "
+                              "their positions are NaN", MMMEWarning, stacklevel=2)
+    return raw
+
+
+def _without_markers(path: Path, preload: bool, err: Exception):
+    """A BrainVision recording read again without its marker file (the markers are in the Trigger channel);
+    ``err`` (the first attempt's) is raised when that fails too or the file is not BrainVision."""
+    import mne
+
+    if path.suffix.lower() != ".vhdr" or not path.with_suffix(".vmrk").is_file():
+        raise err
+    try:
+        raw = mne.io.read_raw_brainvision(path, preload=preload, overrides={"marker_fname": False}, verbose="error")
+    except Exception:  # noqa: BLE001 - not the marker file's fault: report the first error
+        raise err from None
+    warnings.warn(f"{path.name}: its marker file {path.with_suffix('.vmrk').name} cannot be read ({type(err).__name__}: "
+                  f"{str(err)[:120]}); read without it: the trigger codes come from the {TRIGGER_NAME!r} channel",
+                  MMMEWarning, stacklevel=3)
     return raw
 
 
@@ -351,7 +363,14 @@ def find_eeg_events(raw) -> pd.DataFrame:
         stim = [c for c in raw.ch_names if _TYPE_BY_NAME.get(c.strip().upper()) == "stim"]
     stim.sort(key=lambda c: c.strip().upper() != "TRIGGER")
     if stim:
-        trig = np.rint(raw.get_data(picks=[stim[0]])[0])
+        values = raw.get_data(picks=[stim[0]])[0]
+        trig = np.rint(values)
+        off = np.flatnonzero(~np.isfinite(values) | (np.abs(values - trig) > 1e-3) | (trig < 0) | (trig > 255))
+        if off.size:
+            raise DataFormatError(
+                f"{_source_name(raw)}: the {stim[0]} channel holds {values[off[0]]!r} at {off[0] / sfreq:.3f} s "
+                f"({off.size} samples are not integer codes 0..255); expected 8-bit DB25 trigger codes (a corrupt "
+                f"data file, or a wrong BinaryFormat / resolution in the header?)")
         # find_events on the rounded codes: onset of each code, consecutive codes kept
         info = mne.create_info([stim[0]], sfreq, ["stim"])
         tr = mne.io.RawArray(trig[None, :], info, first_samp=0, verbose="error")

@@ -1,10 +1,12 @@
 """Plausibility of an EEG recording read by MNE: samples present, markers inside it, amplitudes physiological."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .._warnings import MMMEWarning
 from ..errors import DataFormatError
 
 __all__ = ["MAX_EEG_VOLTS", "check_plausible"]
@@ -16,7 +18,10 @@ MAX_EEG_VOLTS = 1.0
 def check_plausible(raw, path: Path) -> None:
     """Fail on a recording that cannot be physiological: no samples, markers past its end
     (a truncated BrainVision ``.eeg``: MNE infers the length from the file size), or
-    amplitudes beyond :data:`MAX_EEG_VOLTS` in 10 blocks read across it (random bytes)."""
+    finite amplitudes beyond :data:`MAX_EEG_VOLTS` or infinite ones in 10 blocks read across
+    it (random bytes). NaN samples (a gap the amplifier left) are not an error here: the
+    trials that hold them say so when they are loaded. A BrainVision data file with a
+    partial last sample gives a warning (the complete samples are read)."""
     import mne
 
     sfreq, n = raw.info["sfreq"], raw.n_times
@@ -41,12 +46,12 @@ def check_plausible(raw, path: Path) -> None:
     block = int(min(n, max(1, sfreq)))
     for start in np.linspace(0, n - block, 10).astype(int):
         x = raw.get_data(picks=picks, start=int(start), stop=int(start) + block)
-        bad = ~np.isfinite(x) | (np.abs(x) > MAX_EEG_VOLTS)
+        bad = np.isinf(x) | (np.abs(np.nan_to_num(x)) > MAX_EEG_VOLTS)
         if bad.any():
             ch = raw.ch_names[picks[int(np.flatnonzero(bad.any(axis=1))[0])]]
             peak = np.nanmax(np.abs(np.where(np.isfinite(x), x, np.nan))) if np.isfinite(x).any() else np.nan
             raise DataFormatError(
-                f"{path}: implausible samples near {start / sfreq:.1f} s (channel {ch}: non-finite or beyond "
+                f"{path}: implausible samples near {start / sfreq:.1f} s (channel {ch}: infinite or beyond "
                 f"{MAX_EEG_VOLTS:g} V, largest |x| {peak:.3g} V); expected physiological signals in volts "
                 f"(a corrupt data file, or a wrong BinaryFormat / resolution in the header?)")
 
@@ -64,7 +69,8 @@ def _check_brainvision_size(raw, path: Path) -> None:
         return
     size, frame = Path(fnames[0]).stat().st_size, width * len(raw.ch_names)
     if size % frame:
-        raise DataFormatError(
+        warnings.warn(
             f"{path}: its data file {Path(fnames[0]).name} has {size} bytes, not a whole number of samples of "
             f"{len(raw.ch_names)} channels x {width} bytes ({size % frame} bytes left over); expected the complete "
-            f"data file (truncated?)")
+            f"data file (truncated?): the {raw.n_times} complete samples are read, the partial last one is not",
+            MMMEWarning, stacklevel=3)

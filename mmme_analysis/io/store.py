@@ -249,8 +249,16 @@ def trial_complete(store, trial: str) -> bool:
 
 
 def read_store_attrs(store) -> dict:
-    """Root attributes of a store (``format``, ``version``, ``source``)."""
-    meta = json.loads((Path(store) / "zarr.json").read_text())
+    """Root attributes of a store (``format``, ``version``, ``source``); a DataFormatError naming the
+    store when its root ``zarr.json`` is missing or cannot be parsed."""
+    try:
+        meta = json.loads((Path(store) / "zarr.json").read_bytes())
+        if not isinstance(meta, dict):
+            raise ValueError(f"a JSON {type(meta).__name__}, not an object")
+    except (OSError, ValueError) as err:  # missing, empty, not UTF-8, not JSON
+        raise DataFormatError(f"{store}: its root zarr.json cannot be read ({type(err).__name__}: {str(err)[:80]}); "
+                              f"expected the store metadata written by mmme convert (the store is damaged: convert "
+                              f"again)") from None
     return meta.get("attributes", {})
 
 

@@ -8,19 +8,32 @@ name           class                       input (see :mod:`mmme_analysis.flow.i
 ``rcn_a``      :class:`.RCNA`              (3, 60, 60)
 ``fr``         :class:`.FR`                (3, 28, 28)
 =============  ==========================  ===========================================
+
+Fusion models (:data:`FUSION_MODELS`) take a dict of modality tensors instead:
+:class:`.MEsEEG` (``video`` flow map + ``eeg`` band features, cross-transformer) and
+:class:`.MEPS` (``video`` onset-apex clip + ``eeg`` + ``peri`` sequences), with their
+losses in :mod:`.fusion_losses`.
 """
 from __future__ import annotations
 
 from .._validate import check_int, check_option
 from .fr import FR
+from .fusion_losses import batch_hard_triplet_loss, consistency_loss, contrastive_loss, diversity_loss, focal_loss, triplet_loss
+from .me_eeg import FACE_REGIONS, MEsEEG, MEsEEGConfig
+from .me_ps import MEPS, PERI_CHANNELS, MEPSConfig
 from .off_apexnet import OffApexNet
 from .rcn import RCNA
 from .ststnet import STSTNet
 
-__all__ = ["MODELS", "FR", "OffApexNet", "RCNA", "STSTNet", "get_model", "model_input_size"]
+__all__ = ["MODELS", "FR", "OffApexNet", "RCNA", "STSTNet", "get_model", "model_input_size",
+           "FUSION_MODELS", "MEsEEG", "MEsEEGConfig", "FACE_REGIONS", "MEPS", "MEPSConfig", "PERI_CHANNELS",
+           "focal_loss", "triplet_loss", "batch_hard_triplet_loss", "diversity_loss", "consistency_loss",
+           "contrastive_loss"]
 
 #: Registry: canonical model name -> class.
 MODELS = {"ststnet": STSTNet, "off_apexnet": OffApexNet, "rcn_a": RCNA, "fr": FR}
+#: Fusion models: canonical name -> class (a dict of modality tensors in, see each class).
+FUSION_MODELS = {"mes_eeg": MEsEEG, "me_ps": MEPS}
 
 
 def get_model(name: str, n_classes: int, **kwargs):

@@ -1,4 +1,11 @@
-"""The face region of a long video, tracked: detections every second, smoothed, per frame."""
+"""The face region of a long video, tracked: detections every second, smoothed, per frame.
+
+:func:`face_track` is the sequential form. Its steps are also public for pipelines that
+decode a video once, in segments (``mmme convert``): :func:`track_plan` (the frames to
+detect on), :func:`detect_box` (one detection), :func:`track_needs` (the detections the
+boxes of a segment depend on) and :func:`track_boxes` (the boxes of a segment). Boxes
+computed segment by segment equal those of :func:`face_track`.
+"""
 from __future__ import annotations
 
 import warnings
@@ -8,9 +15,115 @@ import numpy as np
 
 from .._validate import check_int, check_positive
 from .._warnings import MMMEWarning
-from .face import Face, face_crop, face_detect
+from .face import Face, available_face_methods, face_crop, face_detect
 
-__all__ = ["face_track", "face_crops"]
+__all__ = ["face_track", "face_crops", "track_plan", "track_needs", "detect_box", "track_boxes"]
+
+
+def track_plan(n_frames: int, fps: float, every: float = 1.0) -> np.ndarray:
+    """Frames :func:`face_track` detects on: one every ``every`` seconds, and the last.
+
+    Parameters
+    ----------
+    n_frames : int
+        Frames in the video.
+    fps : float
+        Frame rate (frames/s).
+    every : float
+        Seconds between detections.
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing 0-based frame indices (int64), starting at 0 and ending at ``n_frames - 1``.
+
+    Examples
+    --------
+    >>> track_plan(400, 150.0)
+    array([  0, 150, 300, 399])
+    """
+    n_frames = check_int("n_frames", n_frames, min_value=1)
+    step = max(1, int(round(check_positive("every", every) * check_positive("fps", fps))))
+    return np.unique(np.r_[np.arange(0, n_frames, step), n_frames - 1]).astype(np.int64)
+
+
+def track_needs(at: np.ndarray, start: int, stop: int, smooth: int = 5) -> range:
+    """Positions in ``at`` (:func:`track_plan`) whose detections the boxes of frames ``start:stop`` need.
+
+    Examples
+    --------
+    >>> list(track_needs(track_plan(1500, 150.0), 300, 450))
+    [0, 1, 2, 3, 4, 5]
+    """
+    half = check_int("smooth", smooth, min_value=1) // 2 if len(at) > 2 else 0
+    lo = max(0, int(np.searchsorted(at, start, side="right")) - 1)
+    hi = min(len(at) - 1, int(np.searchsorted(at, stop - 1, side="left")))
+    return range(max(0, lo - half), min(len(at), hi + half + 1))
+
+
+def detect_box(frame, *, detect_width: int = 640, method: str = "auto") -> tuple[np.ndarray, bool]:
+    """One detection of :func:`face_track`: the face box of a frame, found at ``detect_width`` px.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, bool)
+        ``y0, y1, x0, x1`` (float, source pixels) and whether no face was found (the whole
+        frame stands for it; :func:`face_detect`'s ``MMMEWarning`` is not raised: callers
+        summarise the misses). Safe to call from several threads at once.
+    """
+    frame = np.asarray(frame)
+    scale = min(1.0, check_int("detect_width", detect_width, min_value=32) / frame.shape[1])
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
+    face = _detect_quietly(small, method)
+    return np.array(face.box, float) / scale, bool(face.method == "frame" and method != "frame")
+
+
+def _detect_quietly(img: np.ndarray, method: str) -> Face:
+    """:func:`face_detect` without its no-face warning. ``warnings.catch_warnings`` is not used: it
+    is not thread-safe (threads leaving it out of order leave its filter on for the whole process)."""
+    if method != "auto":
+        return face_detect(img, method=method)
+    for m in available_face_methods():  # "auto"'s order
+        if m not in ("auto", "frame"):
+            try:
+                return face_detect(img, method=m)
+            except ValueError:  # no face by this detector
+                pass
+    return face_detect(img, method="frame")
+
+
+def track_boxes(detections, at: np.ndarray, start: int, stop: int, *, smooth: int = 5) -> np.ndarray:
+    """Face boxes of frames ``start:stop`` from the detections on the frames ``at``.
+
+    Parameters
+    ----------
+    detections : mapping or sequence
+        ``detections[k]`` is the box (``y0, y1, x0, x1``) found on frame ``at[k]``; at least
+        the positions ``k`` of :func:`track_needs` are read.
+    at : numpy.ndarray
+        :func:`track_plan` of the video.
+    start, stop : int
+        The frames wanted (``0 <= start < stop <= at[-1] + 1``).
+    smooth : int
+        Detections in the running median.
+
+    Returns
+    -------
+    numpy.ndarray, shape (stop - start, 4), int32
+        Rows ``start:stop`` of :func:`face_track`'s result.
+    """
+    smooth = check_int("smooth", smooth, min_value=1)
+    need = track_needs(at, start, stop, smooth)
+    raw = np.array([np.asarray(detections[k], float) for k in need]).reshape(-1, 4)
+    half = smooth // 2 if smooth > 1 and len(at) > 2 else 0
+    # the running median of the detections at positions lo..hi (windows clipped to 0..len(at) as a whole)
+    lo = max(0, int(np.searchsorted(at, start, side="right")) - 1)
+    hi = min(len(at) - 1, int(np.searchsorted(at, stop - 1, side="left")))
+    sm = np.array([np.median(raw[max(0, k - half) - need.start:min(len(at), k + half + 1) - need.start], axis=0)
+                   for k in range(lo, hi + 1)])
+    idx = np.arange(start, stop)
+    out = np.stack([np.interp(idx, at[lo:hi + 1], sm[:, j]) for j in range(4)], axis=1)
+    return np.round(out).astype(np.int32)
 
 
 def face_track(sample, n_frames: int, fps: float, *, every: float = 1.0, smooth: int = 5,
@@ -53,32 +166,15 @@ def face_track(sample, n_frames: int, fps: float, *, every: float = 1.0, smooth:
     >>> boxes.shape, bool((boxes == boxes[0]).all())
     ((300, 4), True)
     """
-    n_frames = check_int("n_frames", n_frames, min_value=1)
-    fps = check_positive("fps", fps)
-    step = max(1, int(round(check_positive("every", every) * fps)))
-    smooth = check_int("smooth", smooth, min_value=1)
-    detect_width = check_int("detect_width", detect_width, min_value=32)
-    at = np.unique(np.r_[np.arange(0, n_frames, step), n_frames - 1])
-    boxes, missed = [], 0
-    for i in at:
-        frame = np.asarray(sample(int(i)))
-        scale = min(1.0, detect_width / frame.shape[1])
-        small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MMMEWarning)  # summarised once below
-            face = face_detect(small, method=method)
-        missed += face.method == "frame" and method != "frame"
-        boxes.append(np.array(face.box, float) / scale)
+    at = track_plan(n_frames, fps, every)
+    check_int("smooth", smooth, min_value=1)
+    check_int("detect_width", detect_width, min_value=32)
+    found = [detect_box(sample(int(i)), detect_width=detect_width, method=method) for i in at]
+    missed = sum(m for _, m in found)
     if missed:
         warnings.warn(f"face_track: no face found in {missed} of {len(at)} detections; the whole frame stands for "
                       f"the face there", MMMEWarning, stacklevel=2)
-    boxes = np.asarray(boxes)
-    if smooth > 1 and len(boxes) > 2:
-        half = smooth // 2
-        boxes = np.array([np.median(boxes[max(0, k - half):k + half + 1], axis=0) for k in range(len(boxes))])
-    idx = np.arange(n_frames)
-    out = np.stack([np.interp(idx, at, boxes[:, j]) for j in range(4)], axis=1)
-    return np.round(out).astype(np.int32)
+    return track_boxes([b for b, _ in found], at, 0, int(n_frames), smooth=smooth)
 
 
 def face_crops(frames: np.ndarray, boxes: np.ndarray, *, size: int = 128, margin: float = 0.1) -> np.ndarray:

@@ -46,11 +46,14 @@ def _texture(height: int, width: int) -> np.ndarray:
     return _TEXTURES[key]
 
 
-def make_frame(index: int, height: int = 120, width: int = 224, textured: bool = False) -> np.ndarray:
-    """RGB uint8 frame whose top row of blocks encodes ``index`` in binary (MSB first).
+def make_frame(index: int, height: int = 120, width: int = 224, textured: bool = False,
+               block: int = BLOCK) -> np.ndarray:
+    """RGB uint8 frame whose top row of ``block``-pixel blocks encodes ``index`` in binary
+    (MSB first).
 
     ``textured`` uses a photograph shifted by ``index % 64`` pixels (JPEG sizes like a real
-    face video) instead of a colour gradient.
+    face video) instead of a colour gradient. Larger blocks stay legible in frames scaled
+    down for display.
     """
     if textured:
         shift = index % 64
@@ -63,16 +66,18 @@ def make_frame(index: int, height: int = 120, width: int = 224, textured: bool =
         img[..., 2] = (index * 7) % 256
     for b in range(N_BITS):
         bit = (index >> (N_BITS - 1 - b)) & 1
-        img[0:BLOCK, b * BLOCK:(b + 1) * BLOCK] = 255 if bit else 0
+        img[0:block, b * block:(b + 1) * block] = 255 if bit else 0
     return img
 
 
-def frame_bits(img: np.ndarray) -> int:
-    """Decode the frame index written by :func:`make_frame` (robust to JPEG noise)."""
+def frame_bits(img: np.ndarray, block: float = BLOCK) -> int:
+    """Decode the frame index written by :func:`make_frame` (robust to JPEG noise);
+    ``block`` is the side of its blocks in ``img`` (pixels, scaled with the frame)."""
     value = 0
+    m = block / 8
     for b in range(N_BITS):
-        block = img[2:BLOCK - 2, b * BLOCK + 2:(b + 1) * BLOCK - 2, :3]
-        value = (value << 1) | int(block.mean() > 127)
+        cell = img[int(m):int(block - m), int(b * block + m):int((b + 1) * block - m), :3]
+        value = (value << 1) | int(cell.mean() > 127)
     return value
 
 
@@ -95,6 +100,7 @@ class FakeSpec:
     markers: tuple = (101, 102)
     frames_per_chunk: int = 1
     textured: bool = False
+    stamp_block: int = BLOCK
 
 
 def trial_id(subject: str, marker: int) -> str:
@@ -183,7 +189,8 @@ class FakeDataset:
             for i in range(lo, hi):
                 if i in spec.broken_frames:
                     raise OSError(f"cannot decode frame {i}")
-            return np.stack([make_frame(i, spec.height, spec.width, spec.textured) for i in range(lo, hi)])
+            return np.stack([make_frame(i, spec.height, spec.width, spec.textured, spec.stamp_block)
+                             for i in range(lo, hi)])
 
         frames = da.map_blocks(block, chunks=chunks, dtype=np.uint8)
         time = np.arange(n) / spec.fps
@@ -302,7 +309,7 @@ class FakeDataset:
         self.frames_read.append(int(index))
         if index in spec.broken_frames:
             raise OSError(f"cannot decode frame {index}")
-        return make_frame(int(index), spec.height, spec.width, spec.textured)
+        return make_frame(int(index), spec.height, spec.width, spec.textured, spec.stamp_block)
 
     def proxy(self, trial):
         self._row(trial)
@@ -361,3 +368,29 @@ def casme2(tmp_path):
     root = tmp_path / "CASME2"
     root.mkdir()
     return make_casme2(root)
+
+
+# -- a damaged synthetic MMME raw folder (participant folders carry fictitious real names) -
+@pytest.fixture(scope="session")
+def damaged_raw(tmp_path_factory):
+    """``mmme synth`` (2 participants x 2 trials, 64 x 64 px) with two faults: the video of
+    trial ``cut`` truncated to half its bytes, a second video for the marker of trial ``twice``.
+    Returns (root, {"cut": trial id, "twice": trial id, "names": real folder names})."""
+    import json
+
+    from mmme_analysis.synth.generator import SynthConfig, synthesize
+
+    root = synthesize(tmp_path_factory.mktemp("damaged") / "raw", SynthConfig(
+        n_subjects=2, n_trials=2, duration=2.0, rest=1.0, mes_per_trial=(1, 1), maes_per_trial=(0, 0), seed=0,
+        size=(64, 64)), progress=False)
+    truth = json.loads((root / "ground_truth.json").read_text())["subjects"]
+    (a, ta), (b, tb) = sorted(truth.items(), key=lambda kv: kv[1]["subject"])
+    cut = root / a / "video" / sorted(t["video"] for t in ta["trials"])[0]
+    data = cut.read_bytes()
+    cut.unlink()
+    cut.write_bytes(data[: len(data) // 2])
+    twice = sorted(tb["trials"], key=lambda t: t["marker"])[0]
+    src = root / b / "video" / twice["video"]
+    (src.parent / src.name.replace(src.stem[-8:], "20991231")).write_bytes(src.read_bytes())
+    marker = int(next(t["marker"] for t in ta["trials"] if t["video"] == cut.name))
+    return root, {"cut": f"{ta['subject']}_{marker}", "twice": f"{tb['subject']}_{twice['marker']}", "names": [a, b]}

@@ -1,7 +1,8 @@
-"""Panel app served by the browser tests: the Explorer on the fake dataset of conftest.py,
-or on a dataset folder opened with ``open_dataset``.
+"""Panel app served by the browser tests: the Explorer on the fake dataset of conftest.py
+(its frames ``--size WxH``, default 224x120), or on a dataset folder opened with
+``open_dataset``.
 
-    panel serve tests/dashboard/explorer_app.py [--args --data FOLDER]
+    panel serve tests/dashboard/explorer_app.py [--args --data FOLDER | --size 2048x1088]
 """
 import argparse
 import sys
@@ -19,9 +20,16 @@ from mmme_analysis.dataset import open_dataset  # noqa: E402
 def build(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=None, help="dataset folder (default: the fake dataset)")
+    parser.add_argument("--size", default=None, help="frame size of the fake dataset, WxH")
     args, _ = parser.parse_known_args(argv)
-    dataset = open_dataset(args.data) if args.data else FakeDataset(FakeSpec())
-    return Explorer(dataset, plot_width=700)
+    spec = FakeSpec()
+    if args.size:  # index blocks 1/16 of the width: legible at any display size
+        w, h = (int(v) for v in args.size.split("x"))
+        spec = FakeSpec(width=w, height=h, stamp_block=w // 16, subjects=("sub-01",), markers=(101,))
+    dataset = open_dataset(args.data) if args.data else FakeDataset(spec)
+    explorer = Explorer(dataset, plot_width=700)
+    explorer.open_url(pn.state.session_args or {})  # ?trial=<trial id>&t=<seconds>, as dashboards/explorer.py
+    return explorer
 
 
 pn.extension()

@@ -264,8 +264,15 @@ def test_renders_every_view_to_bokeh_models():
     eeg = doc.select_one({"name": "mmme-eeg"})
     src = eeg.renderers[-1].data_source
     assert len(src.data["xs"]) == 14  # the traces travel with the model
-    spans = list(doc.select({"name": "mmme-cursor"}))
-    assert len(spans) == len(e.timeline.cursors) >= 10 and {s.location for s in spans} == {e.timeline.time}
+    # the cursor is one layer drawn over every figure (no Bokeh model to repaint per frame)
+    layers = [m for m in doc.models if type(m).__name__ == "ReactiveESM" and hasattr(m.data, "figures")]
+    assert len(layers) == 1 and layers[0].data.time == e.timeline.time
+    figures = [doc.get_model_by_id(i) for i in layers[0].data.figures]
+    assert len(figures) == len(e.timeline.cursors) >= 10 and None not in figures
+    assert {f.name for f in figures} == {f"mmme-{k}" for k in e.timeline.figures}
+    assert not list(doc.select({"name": "mmme-cursor"}))
+    e.seek(2.0)
+    assert layers[0].data.time == e.timeline.time == pytest.approx(2.0)
     axes = [doc.select_one({"name": f"mmme-{k}"}).xaxis[0].visible for k in e.timeline.figures]
     assert axes == [False] * (len(axes) - 1) + [True]  # one time axis, under the lowest plot
     card = [m for m in doc.models if type(m).__name__ == "Card"]

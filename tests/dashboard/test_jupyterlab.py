@@ -29,7 +29,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 REPO = Path(__file__).resolve().parents[2]
 FPS = 150.0  # the demo video
-CURSORS = "() => [...Bokeh.index.query(v => v.model.name === 'mmme-cursor')].map(v => v.model.location)"
+# times of the cursor lines drawn over the plots (one per plot; run on every .mmme-cursor)
+CURSORS = "(lines) => lines.map(l => Number(l.dataset.time))"
 
 if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip(f"{CHROMIUM} not installed (set CI=1 to make this a failure)", allow_module_level=True)
@@ -111,7 +112,7 @@ def lab(tmp_path):
 def _cursors(page, expected, timeout=10.0):
     t_end = time.monotonic() + timeout
     while True:
-        locs = page.evaluate(CURSORS)
+        locs = page.locator(".jp-OutputArea .mmme-cursor").evaluate_all(CURSORS)
         if locs and all(abs(v - expected) < 1e-9 for v in locs):
             return locs
         if time.monotonic() > t_end:

@@ -214,7 +214,6 @@ def _case_garbage_acq(src, d):
 @pytest.mark.parametrize(
     "make, match",
     [
-        (_case_missing_column, r"missing_eda\.mat.*column\(s\) 'EDA' missing: expected the 17 columns"),
         (_case_wrong_count, r"wrong_count\.mat.*16 columns but there are 17 labels"),
         (_case_truncated, r"truncated\.mat.*cannot be read as an AcqKnowledge \.mat export"),
         (_case_garbage, r"garbage\.mat.*cannot be read as an AcqKnowledge \.mat export"),
@@ -234,6 +233,16 @@ def test_bad_input(tmp_path, mat_file, make, match):
     with pytest.raises(DataFormatError, match=match):
         read_biopac(path)
     assert path.read_bytes() == before
+
+
+def test_missing_signal_column_leaves_only_that_signal_out(tmp_path, mat_file):
+    path = _case_missing_column(mat_file, tmp_path)
+    with pytest.warns(MMMEWarning, match=r"missing_eda\.mat: column\(s\) 'EDA' missing: expected the 17 columns "
+                                         r"of the MMME export; the signal\(s\) EDA are left out, the others are read"):
+        ds = read_biopac(path)
+    assert "EDA" not in ds and {"ECG", "PPG", "RSP", "EMG", "SKT", "trigger"} <= set(ds.data_vars)
+    full = read_biopac(mat_file)
+    np.testing.assert_array_equal(ds["ECG"].values, full["ECG"].values)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ import warnings
 
 import mne
 import numpy as np
+import pandas as pd
 import pytest
 
 from mmme_analysis import MMMEWarning
@@ -246,8 +247,6 @@ def _random_eeg(tmp_path):
     "make, match",
     [
         (_empty_eeg, r"empty\.vhdr: no samples: expected an EEG recording"),
-        (_truncated_eeg, r"cut\.vhdr: its data file cut\.eeg has 76803 bytes, not a whole number of samples of 4 "
-                         r"channels x 4 bytes \(3 bytes left over\); expected the complete data file"),
         (_truncated_whole_samples, r"short\.vhdr: the data end at 4\.800 s but short\.vmrk has markers up to 7\.000 s; "
                                    r"expected the complete data file"),
         (_random_eeg, r"noise\.vhdr: implausible samples near .* expected physiological signals in volts"),
@@ -256,7 +255,7 @@ def _random_eeg(tmp_path):
         (_truncated_fif, r"truncated_raw\.fif.*cannot be read"),
         (_unknown_extension, r"session\.xyz.*expected a complete file MNE reads"),
     ],
-    ids=["empty-eeg", "truncated-eeg", "truncated-at-whole-sample", "random-bytes-eeg", "no-trigger-no-annotations",
+    ids=["empty-eeg", "truncated-at-whole-sample", "random-bytes-eeg", "no-trigger-no-annotations",
          "garbage-vhdr", "truncated-fif", "unknown-extension"],
 )
 def test_bad_input(tmp_path, make, match):
@@ -267,6 +266,48 @@ def test_bad_input(tmp_path, make, match):
         if stage == "read+events":
             find_eeg_events(raw)
     assert path.read_bytes() == before
+
+
+def test_partial_last_sample_warns_and_reads_the_complete_ones(tmp_path):
+    path, _ = _truncated_eeg(tmp_path)
+    with pytest.warns(MMMEWarning, match=r"cut\.vhdr: its data file cut\.eeg has 76803 bytes, not a whole number of "
+                                         r"samples of 4 channels x 4 bytes \(3 bytes left over\); expected the complete "
+                                         r"data file \(truncated\?\): the 4800 complete samples are read"):
+        raw = read_eeg(path)
+    assert raw.n_times == 4800 and np.isfinite(raw.get_data()).all()
+
+
+def test_nan_samples_are_not_an_error(tmp_path):
+    path = _bv_session(tmp_path, "gap")
+    data = path.with_suffix(".eeg")
+    arr = np.fromfile(data, "<f4").reshape(-1, 4)
+    arr[1000:1500, :3] = np.nan
+    data.unlink()
+    arr.tofile(data)
+    raw = read_eeg(path)
+    assert np.isnan(raw.get_data(picks=[0])[0, 1000:1500]).all()
+
+
+def test_trigger_values_that_are_not_codes_are_an_error(tmp_path):
+    path = _bv_session(tmp_path, "int16")
+    text = path.read_text().replace("BinaryFormat=IEEE_FLOAT_32", "BinaryFormat=INT_16")
+    path.unlink()
+    path.write_text(text)
+    with pytest.raises(DataFormatError, match=r"int16\.vhdr: the Trigger channel holds .* are not integer codes "
+                                              r"0\.\.255\); expected 8-bit DB25 trigger codes"):
+        find_eeg_events(read_eeg(path))
+
+
+def test_unreadable_marker_file_is_read_without_it(tmp_path):
+    path = _bv_session(tmp_path, "mk")
+    events = find_eeg_events(read_eeg(path))
+    vmrk = path.with_suffix(".vmrk")
+    vmrk.unlink()
+    vmrk.write_bytes(np.random.default_rng(2).bytes(400))
+    with pytest.warns(MMMEWarning, match=r"mk\.vhdr: its marker file mk\.vmrk cannot be read .*read without it: the "
+                                         r"trigger codes come from the 'Trigger' channel"):
+        raw = read_eeg(path)
+    pd.testing.assert_frame_equal(find_eeg_events(raw), events)
 
 
 @pytest.mark.parametrize(

@@ -357,3 +357,13 @@ def test_lazy_frames_decode_only_what_is_asked(frames):
     np.testing.assert_array_equal(arr[20:30].compute(), frames[20:30])
     assert calls == [(16, 32)]
 
+
+
+def test_avi_header_with_zero_frame_rate_is_an_error(tmp_path):
+    from tests.faults.faultlib import avi_set_fps
+
+    path = write_video(tmp_path / "zero.avi", np.zeros((4, 8, 8, 3), np.uint8), 150.0)
+    avi_set_fps(path, 0)  # FFmpeg reads such a file as 25 fps
+    with pytest.raises(DataFormatError, match=r"zero\.avi declares a frame rate of 0 frames per second in its header "
+                                              r"\(FFmpeg would guess 25 fps\): expected the camera's frame rate"):
+        read_video(path)

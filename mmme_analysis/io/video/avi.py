@@ -33,6 +33,26 @@ __all__ = ["write_video", "read_video", "read_frame"]
 _FOURCC = "HFYU"
 
 
+def _avi_header_rate(path: Path) -> float | None:
+    """The video stream's ``dwRate / dwScale`` of an AVI file's ``strh`` header (None: not an AVI or not
+    found). FFmpeg replaces a 0 rate by its default of 25 fps, so a 0 in the header is read here."""
+    import struct
+
+    if path.suffix.lower() != ".avi":
+        return None
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if head[:4] != b"RIFF" or head[8:12] != b"AVI ":
+        return None
+    at = head.find(b"strh")
+    while at >= 0 and head[at + 8:at + 12] != b"vids":  # the first video stream header
+        at = head.find(b"strh", at + 4)
+    if at < 0 or at + 36 > len(head):
+        return None
+    scale, rate = struct.unpack_from("<II", head, at + 28)
+    return float(rate) / scale if scale else 0.0
+
+
 def _probe(path: Path):
     """The index of a video, checking it declares frames and its first and last frames decode."""
     index = video_index(path)
@@ -44,8 +64,9 @@ def _probe(path: Path):
             f"Video file {path} declares {declared} frames but frame {declared - 1} (the last) does "
             f"not decode: it holds {n} frames; expected {declared} decodable frames (truncated file?)"
         )
-    if index.fps <= 0:
-        raise DataFormatError(f"Video file {path} declares a frame rate of {index.fps!r}: expected fps > 0")
+    if index.fps <= 0 or _avi_header_rate(path) == 0.0:
+        raise DataFormatError(f"Video file {path} declares a frame rate of 0 frames per second in its header "
+                              f"(FFmpeg would guess {index.fps:g} fps): expected the camera's frame rate, fps > 0")
     try:
         decode_range(path, 0, 1, index=index)
     except DataFormatError as exc:
