@@ -135,7 +135,8 @@ def test_summary_is_json_friendly(session):
 def test_implausible_drift_raises_naming_device_and_markers(session, scale, drift):
     markers, t_eeg, *_ = session
     with pytest.raises(AlignmentError, match=rf"biopac \(s01\.mat\): clock drift {drift} ppm against the EEG over markers "
-                                             rf"\[101, 100, 107, .*expected at most 500 ppm \(\+ \d+ ppm for the fit's uncertainty\): a sampling "
+                                             rf"\[101, 100, 107, .*expected at most 500 ppm \(\+ \d+ ppm for the fit's uncertainty\): "
+                                             r"a sampling "
                                              r"interval or frame rate"):
         align_session(_events(markers, t_eeg), {"biopac": _events(markers, 5.0 + scale * t_eeg)},
                       sources={"biopac": "s01.mat"})
