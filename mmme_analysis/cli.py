@@ -5,6 +5,7 @@ import argparse
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -81,6 +82,9 @@ def _demo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mmme", description="Multimodal micro-expression data tools.")
+    p.add_argument("--path-log", default=None, metavar="FILE",
+                   help="append the full paths (with participant folder names) behind every pseudonymised "
+                        "message to FILE; personal data: off by default")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("synth", help="write a synthetic dataset in the MMME raw layout")
@@ -135,6 +139,15 @@ def _chain(err: BaseException):
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.path_log:
+        import logging
+
+        from .dataset.session import PATH_LOG
+
+        handler = logging.FileHandler(Path(args.path_log).expanduser(), encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        PATH_LOG.addHandler(handler)
+        PATH_LOG.setLevel(logging.DEBUG)
     try:
         try:
             return args.func(args)

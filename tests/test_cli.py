@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -185,3 +186,39 @@ def test_check_says_ok_for_a_sound_store_and_lists_a_missing_chunk(tmp_path, cap
     out = capsys.readouterr().out
     header = out.splitlines()[0].split()
     assert header == ["subject", "trial", "modality", "file", "error"] and trial in out
+
+
+def test_full_paths_only_in_the_opt_in_path_log(tmp_path, capsys):
+    """Messages are pseudonymised; ``--path-log FILE`` keeps the real paths behind them, and only there."""
+    import logging
+
+    from mmme_analysis.dataset.raw import pseudonyms
+    from mmme_analysis.dataset.session import PATH_LOG
+    from mmme_analysis.synth.generator import SynthConfig, synthesize
+
+    raw = synthesize(tmp_path / "raw", SynthConfig(n_subjects=2, n_trials=1, duration=2.0, rest=1.0, seed=5,
+                                                   write_video=False), progress=False)
+    names = {v: k for k, v in pseudonyms(raw).items()}
+    (eeg,) = (raw / names["sub-02"] / "EEG").rglob("*.eeg")
+    eeg.write_bytes(b"")
+    log = tmp_path / "paths.log"
+    def run(argv) -> str:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            main(argv)
+        out = capsys.readouterr()
+        return out.out + out.err + "".join(str(w.message) for w in caught)
+
+    try:
+        shown = run(["info", str(raw)])
+        assert "sub-02/EEG/" in shown and "no samples" in shown and names["sub-02"] not in shown
+        assert not log.exists()
+        shown = run(["--path-log", str(log), "info", str(raw)])
+    finally:
+        for h in list(PATH_LOG.handlers):
+            PATH_LOG.removeHandler(h)
+            h.close()
+        PATH_LOG.setLevel(logging.NOTSET)
+    assert "sub-02/EEG/" in shown and "no samples" in shown and names["sub-02"] not in shown
+    text = log.read_text()
+    assert names["sub-02"] in text and str(eeg.parent.parent) in text

@@ -10,6 +10,7 @@ participant.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import warnings
 from pathlib import Path
@@ -50,9 +51,22 @@ def _row_list(rows: pd.DataFrame) -> str:
     return ", ".join(str(int(r)) for r in rows["source_row"][:5]) + (" ..." if len(rows) > 5 else "")
 
 
+#: where the unscrubbed text of every scrubbed message goes, at DEBUG level: silent unless
+#: the user attaches a handler (``mmme --path-log FILE``, or :mod:`logging` configuration)
+PATH_LOG = logging.getLogger("mmme_analysis.paths")
+
+
 def scrub(text, folder: Path, subject: str) -> str:
-    """``text`` with ``folder`` shown below its dataset and the participant's name replaced by ``subject``."""
-    return str(text).replace(str(folder.parent) + "/", "").replace(folder.name, subject)
+    """``text`` with ``folder`` shown below its dataset and the participant's name replaced by ``subject``.
+
+    The original text, when it differed, is logged to :data:`PATH_LOG` (opt-in: nothing is
+    written unless a handler is attached to it).
+    """
+    text = str(text)
+    out = text.replace(str(folder.parent) + "/", "").replace(folder.name, subject)
+    if out != text:
+        PATH_LOG.debug("%s: %s", subject, text)
+    return out
 
 
 class Session:
