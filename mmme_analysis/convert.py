@@ -366,13 +366,9 @@ def read_problems(store):
     >>> read_problems(mm.demo.data_path()).empty
     True
     """
-    import pandas as pd
+    from .io.store import read_problems as _read
 
-    store = check_path("store", store, kind="dir")
-    if not (store / "problems" / "zarr.json").is_file():
-        return pd.DataFrame(columns=list(PROBLEM_COLUMNS), dtype=str)
-    ds = xr.open_zarr(str(store / "problems"), consolidated=False).load()
-    return pd.DataFrame({c: [str(v) for v in ds[c].values.tolist()] for c in PROBLEM_COLUMNS}, dtype=str)
+    return _read(check_path("store", store, kind="dir"), PROBLEM_COLUMNS)
 
 
 def _local_client(workers: int):

@@ -72,8 +72,10 @@ def test_convert_with_a_broken_participant_converts_the_others_and_exits_1(tmp_p
     err = capsys.readouterr().err
     summary = err[err.index("mmme convert: "):]
     assert "\n\n" not in summary.strip() and "1 problem(s)" in summary and "sub-02 (session: DataFormatError" in summary
-    assert sorted(mm.open_dataset(store).trials["subject"]) == ["sub-01", "sub-03"]
+    opened = mm.open_dataset(store)
+    assert sorted(opened.trials["subject"]) == ["sub-01", "sub-03"]
     table = read_problems(store)
+    assert opened.problems.equals(table)  # the store's dataset lists what convert left out
     assert table[["subject", "trial", "modality"]].values.tolist() == [["sub-02", "", "session"]]
     assert "empty" in table["error"].iloc[0]
     shown = err + table.to_string() + "".join(p.read_text() for p in store.rglob("zarr.json"))

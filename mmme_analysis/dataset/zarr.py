@@ -15,8 +15,8 @@ import xarray as xr
 
 from .._warnings import MMMEWarning
 from ..errors import DataFormatError
-from ..io.store import annotations_from_xarray, check_store, missing_chunks, trial_path, use_fast_codecs
-from .base import TRIAL_COLUMNS, Backend, trials_frame, video_file_frame
+from ..io.store import annotations_from_xarray, check_store, missing_chunks, read_problems, trial_path, use_fast_codecs
+from .base import PROBLEM_COLUMNS, TRIAL_COLUMNS, Backend, trials_frame, video_file_frame
 from .zarr_reads import event_kinds as _event_kinds
 from .zarr_reads import guarded
 
@@ -84,7 +84,8 @@ class ZarrBackend(Backend):
 
         The summaries are derived from the stored data (``has_*`` from the groups, ``n_events``
         from the events group), never trusted: an attribute that disagrees gives a warning. A
-        trial whose metadata is missing or unreadable is left out (:attr:`problems`).
+        trial whose metadata is missing or unreadable is left out (:attr:`problems`, after
+        the rows of the store's own problems table: what convert left out).
         """
         if self._trials is None:
             base = self.path / "trials"
@@ -101,6 +102,8 @@ class ZarrBackend(Backend):
                     continue
                 row = {k: attrs.get(k) for k in TRIAL_COLUMNS} | {"trial": folder.name}
                 rows.append(row | self._derived(folder, attrs))
+            # what convert left out of this store (participants, trials, modalities) comes first
+            self._problems = read_problems(self.path, PROBLEM_COLUMNS).to_dict("records") + self._problems
             self._trials = trials_frame(rows)
         return self._trials
 

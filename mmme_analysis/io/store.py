@@ -32,7 +32,7 @@ import xarray as xr
 from .._atomic import atomic_dir, remove_stale
 from ..errors import DataFormatError
 
-__all__ = ["STORE_FORMAT", "STORE_VERSION", "trial_path", "trial_complete", "write_trial", "write_annotations",
+__all__ = ["read_problems", "STORE_FORMAT", "STORE_VERSION", "trial_path", "trial_complete", "write_trial", "write_annotations",
            "annotations_to_xarray", "annotations_from_xarray", "ensure_groups", "read_store_attrs",
            "check_store", "use_fast_codecs", "FRAME_GROUPS", "frames_per_chunk", "video_codec", "missing_chunks"]
 
@@ -272,3 +272,16 @@ def check_store(store) -> dict:
         raise DataFormatError(f"{store}: store layout version {attrs.get('version')!r}; expected "
                               f"{STORE_VERSION} (convert the raw data again with this version)")
     return attrs
+
+
+def read_problems(store, columns) -> pd.DataFrame:
+    """The store's ``problems`` table (written by convert), as strings in ``columns``; empty when absent."""
+    store = Path(store)
+    if not (store / "problems" / "zarr.json").is_file():
+        return pd.DataFrame(columns=list(columns), dtype=str)
+    try:
+        ds = xr.open_zarr(str(store / "problems"), consolidated=False).load()
+        return pd.DataFrame({c: [str(v) for v in ds[c].values.tolist()] for c in columns}, dtype=str)
+    except Exception as err:  # zarr / JSON / codec errors of a damaged table
+        raise DataFormatError(f"{store.name}: its problems table cannot be read ({type(err).__name__}: {err}); "
+                              "expected the table convert writes (rerun convert)") from None
