@@ -325,7 +325,9 @@ def _problems(src, trials, failed: dict, lost: list):
     import pandas as pd
 
     scrub = _scrubber(src)
-    rows = [{k: scrub(v) for k, v in r.items()} for r in lost]
+    # a modality the source's reader already listed for the trial (with its file) is not repeated
+    listed = set(zip(src.problems["trial"], src.problems["modality"]))
+    rows = [{k: scrub(v) for k, v in r.items()} for r in lost if (r["trial"], r["modality"]) not in listed]
     for trial, err in failed.items():
         rows.append({"subject": str(trials.loc[trial, "subject"]), "trial": trial,
                      "modality": getattr(err, "mmme_modality", "trial"), "file": scrub(getattr(err, "mmme_file", "")),

@@ -206,9 +206,14 @@ class RawBackend(Backend):
             nodes["/eeg"] = self._eeg_node(ses, t0, t1, trial)
             if ses.bio is not None:
                 nodes["/peri"] = self._peri_node(ses, t0, t1, trial)
-        video = self._video_node(ses, marker, trial, window)
+        left_out = []
+        video = self._video_node(ses, marker, trial, window, left_out)
         if video is not None:
             nodes["/video"] = video
+        for where, why in left_out:  # listed in ds.problems once per trial, as a session's are
+            row = {"subject": subject, "trial": trial, "modality": "video", "file": ses.shown(where), "error": why}
+            if row not in self._problems:
+                self._problems.append(row)
         rows = ses.trial_rows(marker)
         nodes["/events"] = events_dataset(
             rows, *(ses.video_time(marker, rows[k].to_numpy(float)) for k in ("onset", "apex", "offset"))
@@ -292,7 +297,9 @@ class RawBackend(Backend):
         return ds
 
     @staticmethod
-    def _video_node(ses: Session, marker: int, trial: str, window=None) -> xr.Dataset | None:
+    def _video_node(ses: Session, marker: int, trial: str, window=None, left_out=None) -> xr.Dataset | None:
+        """The trial's video node, or None; a video that cannot be used goes to ``left_out`` (file, why)."""
+        left_out = [] if left_out is None else left_out
         from ..io.video import read_frames, read_video
 
         if marker not in ses.videos and marker not in ses.frame_dirs:
@@ -301,6 +308,7 @@ class RawBackend(Backend):
         try:
             frames = read_video(where) if marker in ses.videos else read_frames(where)
         except DataFormatError as err:  # the trial's EEG and BIOPAC signals stay usable
+            left_out.append((where, f"{type(err).__name__}: {ses.scrub(err)}"))
             warnings.warn(f"trial {trial}: video left out: {ses.scrub(err)}", MMMEWarning, stacklevel=4)
             return None
         fps = float(frames.attrs["fps"])
@@ -308,10 +316,11 @@ class RawBackend(Backend):
         if (window is not None and marker in ses.videos and n > 1 and ses.closed(marker)
                 and not _plausible_rate(n, fps, window[1] - window[0])):
             expected = n / (window[1] - window[0])
-            warnings.warn(f"trial {trial}: the video {ses.shown(where)} says {fps:g} fps, but its {n} frames would then "
-                          f"last {n / fps:.3f} s for a {window[1] - window[0]:.3f} s trial; expected about "
-                          f"{expected:.0f} fps (a wrong frame rate in the header?): the trial's video is left out",
-                          MMMEWarning, stacklevel=4)
+            text = (f"the video {ses.shown(where)} says {fps:g} fps, but its {n} frames would then last {n / fps:.3f} s "
+                    f"for a {window[1] - window[0]:.3f} s trial; expected about {expected:.0f} fps (a wrong frame rate "
+                    "in the header?)")
+            left_out.append((where, text))
+            warnings.warn(f"trial {trial}: {text}: the trial's video is left out", MMMEWarning, stacklevel=4)
             return None
         t = ses.video_time(marker, np.arange(n) / fps)
         da_ = frames.drop_vars([c for c in frames.coords if c != "frame"])

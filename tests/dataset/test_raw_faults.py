@@ -261,3 +261,24 @@ def test_empty_participant_shifts_no_pseudonym(raw, expected):
     (raw / "aaa" / "EEG").mkdir(parents=True)
     with pytest.warns(MMMEWarning, match="no recording"):
         assert list(mm.open_dataset(raw).trials["trial"]) == list(expected[0]["trial"])
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda c: avi_set_fps(c.videos[0], 30), r"says 30 fps.*expected about 150 fps"),
+    (lambda c: c.videos[0].write_bytes(c.videos[0].read_bytes()[:4000]), r"DataFormatError: .*\.avi"),
+])
+def test_a_video_left_out_of_a_trial_is_listed_in_problems(raw, damage, why):
+    c = Copy(raw)
+    damage(c)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MMMEWarning)
+        ds = mm.open_dataset(raw)
+        trial = ds.trials["trial"].iloc[0]
+        assert ds.problems.empty or trial not in set(ds.problems["trial"])
+        tree = ds.trial(trial)
+        ds.trial(trial)  # a second load lists it once
+    assert "video" not in tree.children and {"eeg", "peri"} <= set(tree.children)
+    rows = ds.problems[ds.problems["trial"] == trial]
+    assert rows[["subject", "modality"]].values.tolist() == [["sub-01", "video"]]
+    assert rows["file"].iloc[0].startswith("sub-01/video/") and pd.Series(rows["error"]).str.contains(why).all()
+    assert not any(n in rows.to_string() for n in c.names)
