@@ -337,3 +337,32 @@ def test_script_restricts_data_to_the_root(tmp_path):
     with pytest.raises(FileNotFoundError, match="No dataset at"):
         mod.resolve_data("missing.zarr", root=tmp_path / "root")
     assert mod._parse(["--data", "x.zarr"]).data == "x.zarr"
+
+
+def test_one_broken_participant_of_three_browses_the_other_two(tmp_path):
+    """Issue 10: a participant whose EEG is empty is left out (ds.problems); the Explorer lists and
+    scrubs the other two, and names no participant folder."""
+    import warnings
+
+    from mmme_analysis.dataset.raw import pseudonyms
+    from mmme_analysis.synth.generator import SynthConfig, synthesize
+
+    raw = synthesize(tmp_path / "raw", SynthConfig(n_subjects=3, n_trials=1, duration=2.0, rest=1.0, seed=5,
+                                                   size=(64, 64)), progress=False)
+    names = {v: k for k, v in pseudonyms(raw).items()}
+    (eeg,) = (raw / names["sub-02"] / "EEG").rglob("*.eeg")
+    eeg.write_bytes(b"")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = open_dataset(raw)
+        e = Explorer(ds, plot_width=300)
+    assert ds.problems[["subject", "modality"]].values.tolist() == [["sub-02", "session"]]
+    assert e.param.subject.objects == ["sub-01", "sub-03"]
+    for subject in ("sub-01", "sub-03"):
+        e.subject = subject
+        assert e.trial.startswith(subject + "_") and e.status == ""
+        assert e.video.player.n_frames == 300 and "eeg" in e.timeline.figures
+        e.video.player.frame = 150
+        assert e.timeline.time == pytest.approx(150 / e.video.player.fps, abs=1e-6)
+        shown = " ".join(e.messages()) + e.status + str(e.param.trial.names)
+        assert not [n for n in names.values() if n in shown]
