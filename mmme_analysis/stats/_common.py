@@ -1,7 +1,31 @@
-"""Checks shared by the statistics tables."""
+"""Checks and fitting shared by the statistics tables."""
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pandas as pd
+
+
+def fit_mixedlm(model, methods, what: str):
+    """REML fit of a statsmodels ``MixedLM``, trying each optimiser list until one converges.
+
+    Returns the first converged result, else the last one fitted; raises LinAlgError naming
+    ``what`` when none could be fitted.
+    """
+    res = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for method in methods:
+            try:
+                res = model.fit(reml=True, method=method)
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            if res.converged:
+                break
+    if res is None:
+        raise np.linalg.LinAlgError(f"MixedLM {what} could not be fitted")
+    return res
 
 
 def check_annotations(ann, columns) -> pd.DataFrame:

@@ -24,12 +24,11 @@ different view of what is independent:
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
 from .._validate import check_int, check_option, check_positive, check_rng
+from ._common import fit_mixedlm
 from .contrasts import design_counts, kish_n_eff, moment_contrasts
 
 __all__ = ["moment_contrast_mixedlm", "moment_contrast_permutation", "moment_contrast_bootstrap"]
@@ -103,18 +102,7 @@ def moment_contrast_mixedlm(df: pd.DataFrame, feature: str) -> dict:
         else:
             groups, vc = d["trial"], None
         model = smf.mixedlm("y ~ 1", d, groups=groups, re_formula="1", vc_formula=vc)
-        res = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for method in (["powell"], ["lbfgs"], ["nm"]):
-                try:
-                    res = model.fit(reml=True, method=method)
-                except (np.linalg.LinAlgError, ValueError):
-                    continue
-                if res.converged:
-                    break
-        if res is None:
-            raise np.linalg.LinAlgError(f"MixedLM of the {feature!r} contrasts could not be fitted")
+        res = fit_mixedlm(model, (["powell"], ["lbfgs"], ["nm"]), f"of the {feature!r} contrasts")
         converged = bool(res.converged)
         est, se = float(res.params["Intercept"]), float(res.bse["Intercept"])
         z, p = float(res.tvalues["Intercept"]), float(res.pvalues["Intercept"])

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_int, check_option, check_positive, check_rng
+from ._common import fit_mixedlm
 from .contrasts import kish_n_eff
 
 __all__ = [
@@ -69,16 +70,8 @@ def moment_mixedlm(df: pd.DataFrame, feature: str) -> dict:
         warnings.simplefilter("ignore")
         if out["n_subjects"] >= 2:
             model = smf.mixedlm("y ~ is_me", d, groups=d["subject"])
-            res = None
-            for method in (["lbfgs"], ["bfgs", "lbfgs", "cg"], ["powell"]):
-                try:
-                    res = model.fit(reml=True, method=method)
-                except (np.linalg.LinAlgError, ValueError):
-                    continue
-                if res.converged:
-                    break
-            if res is None:
-                raise np.linalg.LinAlgError(f"MixedLM for {feature!r} could not be fitted (singular design)")
+            res = fit_mixedlm(model, (["lbfgs"], ["bfgs", "lbfgs", "cg"], ["powell"]),
+                              f"for {feature!r} (singular design)")
             group_var = float(np.asarray(res.cov_re)[0, 0]) * scale**2
             converged = bool(res.converged)
         else:  # one subject: ordinary least squares
