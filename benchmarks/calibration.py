@@ -17,6 +17,9 @@ heart-rate acceleration of 2, 4 or 8 bpm after each apex; only the signed HR slo
   raw-layout generator places them (random gaps >= 1 s, anywhere from 0.5 s after the
   start to 0.5 s before the end);
 * ``near edges``: 1-2 MEs per trial, one in the first 2.5 s, the other in the last 5 s;
+  the default ``cut="exclude"`` drops the features whose windows run past the trial, so
+  power falls with the MEs left; ``near edges, cut kept`` is the same cohort with
+  ``cut="keep"`` (window means over the part inside the trial), the trade-off a user makes;
 * ``notebook 02``: the cohort notebook 02 simulates (8 subjects x 3 trials of 40 s,
   3 MEs per trial on a 6 s grid).
 
@@ -52,12 +55,14 @@ class Design:
     placement: str = "generator"  # "generator", "edges" or "grid" (notebook 02)
     n_non_me: int = 2
     min_distance: float = 3.0
+    cut: str = "exclude"  # physio.event_features(cut=...): MEs whose feature windows run past the trial
 
 
 DESIGNS = {
     "1-2 per trial": Design(mes=(1, 2)),
     "3-4 per trial": Design(mes=(3, 4)),
     "near edges": Design(mes=(1, 2), placement="edges"),
+    "near edges, cut kept": Design(mes=(1, 2), placement="edges", cut="keep"),
     "notebook 02": Design(n_subjects=8, n_trials=3, duration=40.0, mes=(3, 3), placement="grid"),
 }
 
@@ -98,7 +103,8 @@ def simulate_cohort(design: Design, seed: int, *, response_bpm: float | None = N
                                    null=response_bpm is None, config=cfg)
             phys = physio_process(sig[list(modalities)], modalities=modalities)
             frames.append(event_features(phys, ev, rng=rng, subject=f"sub-{s + 1:02d}", trial=101 + tr,
-                                         anchors=("apex",), n_non_me=design.n_non_me, min_distance=design.min_distance))
+                                         anchors=("apex",), n_non_me=design.n_non_me, min_distance=design.min_distance,
+                                         cut=design.cut))
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
