@@ -11,6 +11,7 @@ from .contrasts import design_counts, kish_n_eff, moment_contrasts
 from .correlate import correlate
 from .distributions import emotion_counts, subject_counts, subject_emotion_counts
 from .durations import duration_comparison, duration_samples, duration_summary, duration_test
+from .event_table import event_table, event_table_moments
 from .me_ecg import eta_curve, moment_effect_size, moment_mixedlm, moment_permutation_test
 
 __all__ = [
@@ -36,4 +37,6 @@ __all__ = [
     "compare_moments",
     "eta_curve",
     "correlate",
+    "event_table",
+    "event_table_moments",
 ]
