@@ -20,6 +20,23 @@ classes    ``trial, event, class,``             class probabilities of annotated
                                                 ``/events``), ``0 <= probability <= 1``
 ========== ==================================== ===============================================
 
+Interval files may carry three optional columns (spotters and the heart-rate-slope filter
+of :mod:`mmme_analysis.spotting` write them; older files without them stay valid):
+
+========= ======================================================================================
+column    meaning
+========= ======================================================================================
+``apex``  apex of the interval (s), ``onset <= apex <= offset``; an empty cell or no column: the
+          interval's midpoint
+``kept``  whether the candidate passed a filter (the HR-slope filter's ``kept``): ``true`` /
+          ``false``, ``1`` / ``0``, ``yes`` / ``no`` (any case); no column: every row kept
+``hrs``   heart-rate slope at the apex (bpm/s), a number or an empty cell / ``nan`` (unknown)
+========= ======================================================================================
+
+The table read always has these columns (``apex`` and ``hrs`` NaN, ``kept`` True when
+absent). Intervals are the times of their first and last frames (inclusive), as the
+Explorer converts them back to frames (:mod:`~mmme_analysis.dashboard.spot_outcomes`).
+
 Files of the former format, keyed by ``subject, marker``, are refused with a message naming
 the file and the missing ``trial`` column; for MMME data the id is
 ``f"{subject}_{marker}"`` (``df["trial"] = df["subject"] + "_" + df["marker"].astype(str)``).
@@ -36,7 +53,7 @@ import pandas as pd
 from .._validate import check_path
 from ..errors import DataFormatError
 
-__all__ = ["PREDICTION_FORMATS", "Predictions", "read_predictions"]
+__all__ = ["OPTIONAL_COLUMNS", "PREDICTION_FORMATS", "Predictions", "read_predictions"]
 
 #: Required columns of each prediction-file kind (see the module docstring).
 PREDICTION_FORMATS = {
@@ -44,6 +61,12 @@ PREDICTION_FORMATS = {
     "intervals": ("trial", "onset", "offset", "label"),
     "classes": ("trial", "event", "class", "probability"),
 }
+
+#: Optional columns of each kind (see the module docstring).
+OPTIONAL_COLUMNS = {"intervals": ("apex", "kept", "hrs")}
+
+_TRUE = {"true", "1", "yes", "t", "y"}
+_FALSE = {"false", "0", "no", "f", "n"}
 
 #: Typed columns of each kind: column -> "int" or "float" (the others are text).
 _NUMERIC = {
@@ -62,7 +85,9 @@ class Predictions:
     kind : str
         ``spotting``, ``intervals`` or ``classes``.
     table : DataFrame
-        The rows, with the required columns typed (trial str, times float, event int).
+        The rows, with the required columns typed (trial str, times float, event int);
+        interval files also have ``apex`` and ``hrs`` (float, NaN unknown) and ``kept``
+        (bool), given or filled in.
     path : str
         Source file.
     """
@@ -129,6 +154,9 @@ def read_predictions(path) -> Predictions:
     >>> pred = read_predictions(path)
     >>> pred.kind, pred.for_trial("sub-01_101")["time"].tolist()
     ('spotting', [0.0, 0.5])
+    >>> _ = path.write_text("trial,onset,offset,label,kept\nsub-01_101,1.0,1.4,micro,false\n")
+    >>> read_predictions(path).table[["apex", "kept", "hrs"]].values.tolist()
+    [[nan, False, nan]]
     """
     path = check_path("path", path, kind="file")
     try:
@@ -156,10 +184,37 @@ def read_predictions(path) -> Predictions:
             out[col] = values.astype(int if numeric[col] == "int" else float)
         else:
             out[col] = raw
+    if kind == "intervals":
+        _optional_intervals(path, table, out)
     _check_ranges(path, kind, out)
     if kind == "spotting":
         out = out.sort_values(["trial", "time"], kind="stable").reset_index(drop=True)
     return Predictions(kind=kind, table=out, path=str(path))
+
+
+def _optional_intervals(path, table: pd.DataFrame, out: pd.DataFrame) -> None:
+    """The optional ``apex``, ``hrs`` (float, NaN when empty) and ``kept`` (bool) columns of an interval file."""
+    for col in ("apex", "hrs"):
+        if col not in table:
+            out[col] = np.nan
+            continue
+        raw = table[col].str.strip()
+        empty = (raw == "") | (raw.str.lower() == "nan")
+        values = pd.to_numeric(raw.where(~empty, "nan"), errors="coerce").astype(float)
+        bad = ~empty & ~np.isfinite(values)
+        if bad.any():
+            i = _first(bad)
+            raise _bad(path, i + 1, f"expected a finite number or an empty cell in column {col!r}, got {raw.iloc[i]!r}")
+        out[col] = values
+    if "kept" not in table:
+        out["kept"] = True
+        return
+    raw = table["kept"].str.strip().str.lower()
+    bad = ~raw.isin(_TRUE | _FALSE)
+    if bad.any():
+        i = _first(bad)
+        raise _bad(path, i + 1, f"expected true or false (1/0, yes/no) in column 'kept', got {table['kept'].iloc[i]!r}")
+    out["kept"] = raw.isin(_TRUE).to_numpy(bool)
 
 
 def _check_ranges(path, kind: str, out: pd.DataFrame) -> None:
@@ -169,6 +224,12 @@ def _check_ranges(path, kind: str, out: pd.DataFrame) -> None:
             i = _first(bad)
             raise _bad(path, i + 1, f"expected onset <= offset, got onset {out['onset'].iloc[i]} "
                                     f"and offset {out['offset'].iloc[i]}")
+        apex = out["apex"]
+        bad = apex.notna() & ((apex < out["onset"]) | (apex > out["offset"]))
+        if bad.any():
+            i = _first(bad)
+            raise _bad(path, i + 1, f"expected an apex within onset..offset ({out['onset'].iloc[i]}.."
+                                    f"{out['offset'].iloc[i]}), got {apex.iloc[i]}")
     if kind == "classes":
         p = out["probability"]
         bad = (p < 0) | (p > 1)
