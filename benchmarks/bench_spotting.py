@@ -26,10 +26,9 @@ def main() -> None:
     import pandas as pd
 
     import mmme_analysis as mm
-    from mmme_analysis.flow.optical import flow_compute
-    from mmme_analysis.spotting.baseline import BaselineSpotter, SpotConfig
-    from mmme_analysis.spotting.features import _prepare
-    from mmme_analysis.synth.generator import SynthConfig, synthesize
+    from mmme_analysis.flow import flow_compute
+    from mmme_analysis.spotting import BaselineSpotter, SpotConfig, gray_frames
+    from mmme_analysis.synth import SynthConfig, synthesize
 
     duration = 6.0 if args.quick else 60.0
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
@@ -47,8 +46,8 @@ def main() -> None:
         rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         frames = np.asarray(ds.trial(trial)["video"]["frames"].values)
         n = len(frames)
-        grey = _prepare(frames, cfg.width)
-        k = spotter._k("micro", 150.0)
+        grey = gray_frames(frames, cfg.width)
+        k = spotter.frame_distance("micro", 150.0)
         t0 = time.perf_counter()
         for i in range(k, n):
             flow_compute(grey[i - k], grey[i], method=cfg.method, **cfg.flow_params)

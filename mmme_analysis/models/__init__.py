@@ -17,6 +17,7 @@ losses in :mod:`.fusion_losses`.
 from __future__ import annotations
 
 from .._validate import check_int, check_option
+from .cmcl import CMCL_MODALITIES, CMCLConfig, CMCLNet
 from .fr import FR
 from .fusion_losses import batch_hard_triplet_loss, consistency_loss, contrastive_loss, diversity_loss, focal_loss, triplet_loss
 from .me_eeg import FACE_REGIONS, MEsEEG, MEsEEGConfig
@@ -29,6 +30,7 @@ __all__ = ["MODELS", "FR", "OffApexNet", "RCNA", "STSTNet", "get_model", "model_
            "FUSION_MODELS", "MEsEEG", "MEsEEGConfig", "FACE_REGIONS", "MEPS", "MEPSConfig", "PERI_CHANNELS",
            "focal_loss", "triplet_loss", "batch_hard_triplet_loss", "diversity_loss", "consistency_loss",
            "contrastive_loss"]
+__all__ += ["CMCLNet", "CMCLConfig", "CMCL_MODALITIES"]
 
 #: Registry: canonical model name -> class.
 MODELS = {"ststnet": STSTNet, "off_apexnet": OffApexNet, "rcn_a": RCNA, "fr": FR}

@@ -250,10 +250,20 @@ class BaselineSpotter:
         self.half_length_ = half
         return self
 
-    def _k(self, kind: str, fps: float) -> int:
+    def frame_distance(self, kind: str, fps: float) -> int:
+        """``k`` in frames for a video of ``fps``: the fitted half length of ``kind``, at least 1.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ann = pd.DataFrame({"kind": ["micro"], "onset": [0.0], "offset": [0.3]})
+        >>> BaselineSpotter().fit(ann).frame_distance("micro", 150.0)
+        22
+        """
         if not self.half_length_:
             raise RuntimeError("BaselineSpotter: call fit(training annotations) before predict")
-        return max(1, int(round(self.half_length_[kind] * fps)))
+        check_option("kind", kind, tuple(self.half_length_))
+        return max(1, int(round(self.half_length_[kind] * check_positive("fps", fps))))
 
     def predict(self, dataset, trials=None, *, n_workers: int | None = None, progress: bool = True) -> pd.DataFrame:
         """Spot expressions in whole trials of ``dataset`` (any backend).
@@ -296,7 +306,7 @@ class BaselineSpotter:
                               face_method=cfg.face_method)
             step = max(1, int(round(cfg.chunk * fps)))
             for kind in cfg.kinds:
-                k = self._k(kind, fps)
+                k = self.frame_distance(kind, fps)
                 passes[(trial, kind)] = (fps, k, boxes, frames["time"].values)
                 parts += [_Part((trial, kind), frames, i0, min(i0 + step, n), k, boxes) for i0 in range(0, n, step)]
         bar = tqdm(total=sum(p.i1 - p.i0 for p in parts), desc=f"spotting ({cfg.method})", unit="frame",

@@ -19,7 +19,8 @@ from .._validate import check_int, check_option
 from ..flow.optical import FLOW_METHODS, flow_compute, to_gray
 from ..video.face import face_detect, face_regions
 
-__all__ = ["ROI_METHODS", "face_rois", "roi_regions", "region_motion", "feature_difference", "trial_frames"]
+__all__ = ["ROI_METHODS", "face_rois", "roi_regions", "gray_frames", "region_motion", "feature_difference",
+           "trial_frames"]
 
 #: ``rois=`` spellings of :func:`face_rois`.
 ROI_METHODS: tuple[str, ...] = ("regions", "grid")
@@ -117,8 +118,33 @@ def _cells(regions: dict, rows: int, cols: int) -> dict[str, tuple]:
     return out
 
 
-def _prepare(frames, width: int | None) -> np.ndarray:
-    """Grey uint8 frames (n, y, x), resized to ``width`` pixels wide (aspect kept)."""
+def gray_frames(frames, width: int | None = 128) -> np.ndarray:
+    """Grey uint8 frames, resized to ``width`` pixels wide (aspect kept): the input of the flow.
+
+    The frames :func:`region_motion` (and so the baseline spotter) computes its optical
+    flow on: grey (:func:`~mmme_analysis.flow.to_gray`), area-averaged when shrunk,
+    linearly interpolated when enlarged, at least 8 pixels high.
+
+    Parameters
+    ----------
+    frames : array-like, shape (n, y, x[, 3])
+        Consecutive frames (colour or grey).
+    width : int or None
+        Width (px) of the result; None keeps the frames' size.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, y', x'), uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frames = np.zeros((3, 96, 64, 3), np.uint8)
+    >>> gray_frames(frames, 32).shape
+    (3, 48, 32)
+    """
+    if width is not None:
+        width = check_int("width", width, min_value=1)
     grey = [to_gray(f) for f in np.asarray(frames)]
     if width is None or not grey or grey[0].shape[1] == width:
         return np.stack(grey) if grey else np.empty((0, 0, 0), np.uint8)
@@ -173,7 +199,7 @@ def region_motion(frames, k: int, boxes: dict, *, method: str = "dis", width: in
     if not boxes:
         raise ValueError("Invalid value for 'boxes': expected at least one region, got {}")
     src = np.asarray(frames)
-    grey = _prepare(src, width)
+    grey = gray_frames(src, width)
     n = len(grey)
     out = np.zeros((max(n - start, 0), len(boxes)), np.float32)
     if n == 0:

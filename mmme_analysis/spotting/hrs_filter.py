@@ -9,7 +9,9 @@ paper does not say how the slope is measured nor its sign; the choices here:
   ``ECG_Rate_Slope`` (bpm/s, central differences);
 - the HRS of a candidate is the **absolute** mean slope over ``window`` seconds centred
   on its apex (``|HR(apex + w/2) - HR(apex - w/2)| / w``, default ``w = 1`` s: a single
-  sample's derivative carries the beat-to-beat interpolation jitter);
+  sample's derivative carries the beat-to-beat interpolation jitter); near a trial's
+  edges the window is cut at the signal's ends (at least ``w/2`` left), so that a
+  candidate at the edge is judged like the others instead of being kept unmeasured;
 - the reference is the trial's mean **absolute** slope (``ECG_Rate_AbsSlope`` averaged
   over the trial), as the paper plots ``|HR slope|`` and reports its trial mean (3.73 in
   its example): the signed mean of a trial is near zero (heart rate comes back to its
@@ -50,7 +52,9 @@ def hrs_trial(peri, times, *, window: float = 1.0) -> tuple[np.ndarray, float]:
     Returns
     -------
     hrs : numpy.ndarray
-        ``|mean dHR/dt|`` over the window at each time (NaN outside the signal).
+        ``|mean dHR/dt|`` over the window at each time. A window that runs past the
+        signal's first or last sample is cut there (the slope over what is left), as long
+        as at least half of it is left; NaN otherwise (times outside the signal).
     mean_slope : float
         Mean of ``|dHR/dt|`` over the trial (where the rate is defined).
 
@@ -76,11 +80,14 @@ def hrs_trial(peri, times, *, window: float = 1.0) -> tuple[np.ndarray, float]:
         return np.full(len(np.atleast_1d(times)), np.nan), np.nan
     mean_slope = float(np.nanmean(np.abs(out["ECG_Rate_Slope"].values[ok])))
     t = np.asarray(times, float).reshape(-1)
-    lo, hi = t - window / 2, t + window / 2
-    inside = (lo >= time[ok][0]) & (hi <= time[ok][-1])
+    first, last = time[ok][0], time[ok][-1]
+    lo, hi = np.maximum(t - window / 2, first), np.minimum(t + window / 2, last)  # clipped at the trial's edges
+    width = hi - lo
+    inside = width >= window / 2
     hr_lo = np.interp(lo, time[ok], rate[ok])
     hr_hi = np.interp(hi, time[ok], rate[ok])
-    return np.where(inside, np.abs(hr_hi - hr_lo) / window, np.nan), mean_slope
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(inside, np.abs(hr_hi - hr_lo) / width, np.nan), mean_slope
 
 
 def _apex_times(pred: pd.DataFrame, fps: float) -> np.ndarray:

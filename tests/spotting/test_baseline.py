@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from mmme_analysis.spotting.baseline import BaselineSpotter, SpotConfig, spot_peaks
-from mmme_analysis.spotting.features import feature_difference
+from mmme_analysis.spotting.features import feature_difference, gray_frames
 from mmme_analysis.spotting.metrics import spot_metrics
 from mmme_analysis.spotting.truth import spot_truth
 
@@ -56,7 +56,8 @@ def test_k_comes_from_training_lengths():
                         "offset_coded": [True, True, False]})
     spotter = BaselineSpotter().fit(ann)
     assert spotter.half_length_["micro"] == pytest.approx(0.15)  # (0.2 + 0.4) / 2 / 2; the uncoded one left out
-    assert spotter._k("micro", 100.0) == 15 and spotter._k("micro", 200.0) == 30  # seconds -> frames per fps
+    # seconds -> frames per fps
+    assert spotter.frame_distance("micro", 100.0) == 15 and spotter.frame_distance("micro", 200.0) == 30
 
 
 def test_peaks_and_intervals_by_hand():
@@ -85,7 +86,26 @@ def test_truth_lists_videos_without_expressions():
 
 def test_predict_before_fit():
     with pytest.raises(RuntimeError, match="call fit"):
-        BaselineSpotter()._k("micro", 150.0)
+        BaselineSpotter().frame_distance("micro", 150.0)
+
+
+def test_gray_frames_sizes():
+    frames = np.zeros((2, 90, 120, 3), np.uint8)
+    assert gray_frames(frames, 60).shape == (2, 45, 60) and gray_frames(frames, None).shape == (2, 90, 120)
+    assert gray_frames(frames, 240).dtype == np.uint8
+
+
+_FIT = pd.DataFrame({"kind": ["micro"], "onset": [0.0], "offset": [0.3]})
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: BaselineSpotter().fit(_FIT).frame_distance("macro", 150.0), ValueError, "Invalid value for 'kind'"),
+    (lambda: BaselineSpotter().fit(_FIT).frame_distance("micro", 0.0), ValueError, "Invalid value for 'fps'"),
+    (lambda: gray_frames(np.zeros((1, 8, 8), np.uint8), 0), ValueError, "Invalid value for 'width'"),
+])
+def test_public_helpers_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [

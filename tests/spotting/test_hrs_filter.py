@@ -91,3 +91,19 @@ def test_hrs_column_filters_without_dataset():
     assert out["kept"].tolist() == [True]
     out = hrs_filter(_PRED, None, eta=3.0, hrs=pd.DataFrame({"hrs": [2.5], "hrs_mean": [1.0]}))
     assert out["kept"].tolist() == [False]
+
+
+def test_slope_window_is_cut_at_the_trial_edges(sweeps):
+    """A candidate at the first or last frame gets a finite one-sided slope, not NaN (which would keep it)."""
+    from mmme_analysis.spotting.hrs_filter import hrs_trial
+
+    _, _, ds = sweeps[False]
+    peri = ds.trial(ds.trials["trial"].iloc[0])["peri"].to_dataset()
+    t = np.asarray(peri["time"].values, float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        h, mean = hrs_trial(peri, [t[0], t[0] + 0.2, t[-1], t[-1] + 5.0], window=1.0)
+        first, _ = hrs_trial(peri, [t[0] + 0.25], window=0.5)  # [t0, t0 + 0.5], uncut
+        second, _ = hrs_trial(peri, [t[0] + 0.35], window=0.7)  # [t0, t0 + 0.7], uncut
+    assert np.isfinite(h[:3]).all() and np.isnan(h[3]) and mean > 0
+    assert np.isclose(h[0], first[0]) and np.isclose(h[1], second[0])  # the cut windows
