@@ -16,16 +16,23 @@ modality (``video_view``, ``annotations_view``, ``predictions_view``, ``eeg_view
 ``player`` (the frame player component), ``worker``
 (its frame requests, worked off the server's event loop), ``styles`` (colours) and
 ``explorer`` (the app composing them).
+
+The correlation explorer (``CorrelationExplorer``, ``panel serve dashboards/correlations.py``)
+is ``correlations`` (the app) over ``correlations_data`` (event table, choices, results),
+``correlations_stats`` (correlations, FDR, rmcorr, mixed model, permutation null,
+leave-one-subject-out), ``correlations_plots`` (HoloViews elements), ``correlations_views``
+(one view per concern) and ``correlations_export`` (CSV, PNG, SVG, HTML).
 """
 from .frames import Frame, VideoInfo
 from .predictions import PREDICTION_FORMATS, Predictions, read_predictions
 from .styles import EMOTION_COLORS
 
-__all__ = ["EMOTION_COLORS", "PREDICTION_FORMATS", "Explorer", "FramePlayer", "Frame", "Predictions",
-           "TrialState", "VideoInfo", "read_predictions"]
+__all__ = ["CorrelationData", "CorrelationExplorer", "EMOTION_COLORS", "PREDICTION_FORMATS", "Explorer", "FramePlayer",
+           "Frame", "Predictions", "TrialState", "VideoInfo", "read_predictions"]
 
 #: Panel/Bokeh views and the trial state are imported on first use
-_LAZY = {"Explorer": "explorer", "FramePlayer": "player", "TrialState": "trial_state"}
+_LAZY = {"Explorer": "explorer", "FramePlayer": "player", "TrialState": "trial_state",
+         "CorrelationExplorer": "correlations", "CorrelationData": "correlations_data"}
 
 
 def __getattr__(name):
