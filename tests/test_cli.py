@@ -135,14 +135,17 @@ def test_convert_killed_at_random_moments_and_interrupted_ends_as_a_clean_run(tm
     assert proc.wait(120) == 0, proc.stderr.read()
     busy = time.monotonic() - t0  # from the first write to the end
     rng = random.Random(0)
-    kills, runs = [], 0
-    while len(kills) < 5 and runs < 12:  # SIGKILL at random moments of the writing, rerun each time
+    kills, runs, finished = [], 0, False
+    while len(kills) < 5 and runs < 20:  # SIGKILL at random moments of the writing, rerun each time
         runs += 1
-        proc = _start(["convert", str(raw), str(store), *opts, *(["--overwrite"] if runs % 2 == 0 else [])], env)
-        writing, delay = _writing(proc, store), rng.uniform(0, busy)
+        # a rerun resumes the killed one; after a run that finished, start over (nothing left to kill)
+        overwrite = runs % 2 == 0 or finished
+        proc = _start(["convert", str(raw), str(store), *opts, *(["--overwrite"] if overwrite else [])], env)
+        writing, delay = _writing(proc, store), rng.uniform(0, 0.6 * busy)
         if writing:
             time.sleep(delay)
-        if proc.poll() is None:
+        finished = proc.poll() is not None
+        if not finished:
             proc.kill()
             kills.append(round(delay, 2))
         proc.wait(60)

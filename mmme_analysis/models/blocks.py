@@ -27,14 +27,18 @@
   feed-forward layer, both residual) whose queries and keys may come from different token
   sets (cross-modal attention) and which returns its attention weights.
 
-:func:`check_modalities` validates the ``modalities=`` subset both networks take.
+:func:`check_modalities` validates the ``modalities=`` subset both networks take, and
+:func:`check_inputs` the mapping of modality tensors their ``forward`` takes (the one check
+of both networks).
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import torch
 from torch import nn
 
-__all__ = ["TCN", "CoordAttention", "NAM", "AttentionBlock", "check_modalities"]
+__all__ = ["TCN", "CoordAttention", "NAM", "AttentionBlock", "check_modalities", "check_inputs"]
 
 
 def check_modalities(modalities, allowed: tuple[str, ...], name: str = "modalities") -> tuple[str, ...]:
@@ -56,6 +60,54 @@ def check_modalities(modalities, allowed: tuple[str, ...], name: str = "modaliti
         raise ValueError(f"Invalid value for {name!r}: expected a non-empty subset (no repeats) of "
                          f"{', '.join(map(repr, allowed))}, got {tuple(given)!r}")
     return tuple(m for m in allowed if m in given)
+
+
+def check_inputs(inputs, modalities, default: tuple[str, ...],
+                 specs: Mapping[str, tuple[int, Mapping[int, int], str]]) -> tuple[str, ...]:
+    """Validate a fusion network's ``forward(inputs, modalities)`` and return the modalities used.
+
+    Parameters
+    ----------
+    inputs : Mapping[str, torch.Tensor]
+        Modality -> input tensor; only the used modalities need one.
+    modalities : sequence of str or None
+        Requested subset (:func:`check_modalities` over the keys of ``specs``); None uses
+        ``default``.
+    default : tuple of str
+        Modalities of the network's configuration.
+    specs : Mapping[str, (int, Mapping[int, int], str)]
+        Per modality (in the network's order): the number of dimensions, the fixed sizes
+        ``{axis: size}`` and the expected shape as text for the message.
+
+    Returns
+    -------
+    tuple of str
+        The modalities used, in the order of ``specs``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> specs = {"video": (4, {1: 3}, "(batch, 3, s, s)"), "eeg": (4, {1: 2, 2: 5}, "(batch, 2, 5, T)")}
+    >>> check_inputs({"eeg": torch.zeros(1, 2, 5, 3)}, ["eeg"], ("video", "eeg"), specs)
+    ('eeg',)
+    >>> check_inputs({"video": torch.zeros(1, 1, 8, 8)}, None, ("video",), specs)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid value for 'inputs['video']': expected (batch, 3, s, s), got (1, 1, 8, 8)
+    """
+    mods = tuple(default) if modalities is None else check_modalities(modalities, tuple(specs))
+    if not isinstance(inputs, Mapping):
+        raise TypeError(f"Invalid value for 'inputs': expected a mapping modality -> tensor, got {type(inputs).__name__}")
+    missing = [m for m in mods if m not in inputs]
+    if missing:
+        raise KeyError(f"Invalid value for 'inputs': expected tensors for {mods!r}, missing {missing!r}")
+    for m in mods:
+        x, (ndim, fixed, text) = inputs[m], specs[m]
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"Invalid value for 'inputs[{m!r}]': expected a torch.Tensor, got {type(x).__name__}")
+        if x.dim() != ndim or any(x.shape[a] != size for a, size in fixed.items()):
+            raise ValueError(f"Invalid value for 'inputs[{m!r}]': expected {text}, got {tuple(x.shape)}")
+    return mods
 
 
 class _TemporalBlock(nn.Module):

@@ -49,7 +49,7 @@ import torch
 from torch import nn
 
 from .._validate import check_int, check_positive
-from .blocks import TCN, AttentionBlock, check_modalities
+from .blocks import TCN, AttentionBlock, check_inputs, check_modalities
 from .fusion_losses import focal_loss
 
 __all__ = ["FACE_REGIONS", "MEsEEGConfig", "MEsEEG"]
@@ -218,10 +218,13 @@ class MEsEEG(nn.Module):
         params = [q for m in mods for q in m.parameters()]
         return params + [self.region_pos] if modality == "video" else params
 
+    def _input_specs(self) -> dict:
+        cfg = self.config
+        return {"video": (4, {1: cfg.flow_channels}, f"(batch, {cfg.flow_channels}, s, s)"),
+                "eeg": (4, {1: cfg.n_eeg_channels, 2: cfg.n_bands}, f"(batch, {cfg.n_eeg_channels}, {cfg.n_bands}, T)")}
+
     def _video_tokens(self, x):
         cfg = self.config
-        if x.dim() != 4 or x.shape[1] != cfg.flow_channels:
-            raise ValueError(f"Invalid value for 'inputs[\"video\"]': expected (batch, {cfg.flow_channels}, s, s), got {tuple(x.shape)}")
         boxes = _boxes(cfg.regions, x.shape[2], x.shape[3])
         pooled = [nn.functional.adaptive_avg_pool2d(x[:, :, a:b, c:e], cfg.region_pool).flatten(1) for a, b, c, e in boxes]
         tok = self.region_embed(torch.stack(pooled, dim=1)) + self.region_pos
@@ -231,18 +234,11 @@ class MEsEEG(nn.Module):
         return tok, w
 
     def _eeg_tokens(self, x):
-        cfg = self.config
-        if x.dim() != 4 or x.shape[1:3] != (cfg.n_eeg_channels, cfg.n_bands):
-            raise ValueError(f"Invalid value for 'inputs[\"eeg\"]': expected (batch, {cfg.n_eeg_channels}, {cfg.n_bands}, T), "
-                             f"got {tuple(x.shape)}")
         h = self.tcn(x.flatten(1, 2))  # (B, C*F, T) -> (B, tcn, T)
         return self.eeg_embed(h.transpose(1, 2))
 
     def forward(self, inputs: Mapping[str, torch.Tensor], modalities=None) -> dict:
-        mods = self.config.modalities if modalities is None else check_modalities(modalities, self.modality_names)
-        missing = [m for m in mods if m not in inputs]
-        if missing:
-            raise KeyError(f"Invalid value for 'inputs': expected tensors for {mods!r}, missing {missing!r}")
+        mods = check_inputs(inputs, modalities, self.config.modalities, self._input_specs())
         out = {"modalities": mods, "embeddings": {}, "unimodal_logits": {}, "attention": {}}
         tokens = {}
         if "video" in mods:

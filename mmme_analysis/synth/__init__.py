@@ -4,7 +4,8 @@
 (:mod:`.generator`). Its parts are usable on their own: peripheral signals
 (:func:`simulate_peri` and one simulator per signal), EEG (:func:`simulate_eeg`), the face
 video (:func:`render_frames`, frame by frame :func:`render_stream`, :func:`render_sample`)
-and recognition samples (:func:`synthetic_samples`). Long sessions are simulated block by
+and recognition samples (:func:`synthetic_samples`; multimodal fusion samples:
+:func:`fusion_samples`). Long sessions are simulated block by
 block (:class:`PeriBlocks`, :class:`EEGBlocks`) and videos written frame by frame, so that
 memory does not grow with the data (camera-size video: ``SynthConfig(size=(2048, 1088))``).
 """
@@ -16,6 +17,7 @@ from .face_fields import au_displacement, face_template
 from .face_geometry import AU_MOTIONS, FACE_CROP, REGIONS, AUComponent, AUMotion
 from .face_motion import FrameStream
 from .face_render import expression_profile, render_frames, render_sample, render_stream
+from .fusion import FUSION_CLASSES, FUSION_MODALITIES, FUSION_PERI_CHANNELS, fusion_samples
 from .generator import CATEGORY_LABELS, SynthConfig, synthesize
 from .peri import PERI_UNITS, PeriConfig, simulate_peri
 from .peri_blocks import PeriBlocks
@@ -41,4 +43,6 @@ __all__ = [
     "FrameStream",
     # recognition samples
     "SYNTH_CLASS_AUS", "synthetic_samples",
+    # fusion samples (video, EEG, peripheral)
+    "FUSION_CLASSES", "FUSION_MODALITIES", "FUSION_PERI_CHANNELS", "fusion_samples",
 ]

@@ -191,6 +191,16 @@ def test_nam_and_coord_attention_gate_the_input():
 
 # --- bad input -------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("centre", [True, False])
+def test_peri_centre_ignores_a_constant_level(centre):
+    net = MEPS(3, MEPSConfig(n_eeg_channels=3, peri_centre=centre)).eval()
+    x = torch.randn(2, 5, 24, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        a = net({"peri": x}, modalities=["peri"])["logits"]
+        b = net({"peri": x + 3.0}, modalities=["peri"])["logits"]
+    assert torch.allclose(a, b, atol=1e-5) == centre
+
+
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: MEsEEGConfig(d_model=10, n_heads=4), ValueError, "'n_heads'"),
     (lambda: MEsEEGConfig(regions=((0.5, 0.2, 0.0, 1.0),)), ValueError, "'regions'"),
@@ -200,6 +210,7 @@ def test_nam_and_coord_attention_gate_the_input():
     (lambda: MEPSConfig(video_tokens=(2, 2)), ValueError, "'video_tokens'"),
     (lambda: MEPSConfig(temperature=0), ValueError, "'temperature'"),
     (lambda: MEPSConfig(lstm_hidden=2.5), TypeError, "'lstm_hidden'"),
+    (lambda: MEPSConfig(peri_centre=1), TypeError, "'peri_centre'"),
     (lambda: MEsEEG(1), ValueError, "'n_classes'"),
     (lambda: MEPS(3, MEsEEGConfig()), TypeError, "'config'"),
     (lambda: check_modalities([], ("video",)), ValueError, "'modalities'"),
@@ -213,8 +224,8 @@ def test_bad_config(call, exc, match):
 
 @pytest.mark.parametrize("kind, inputs, mods, exc, match", [
     ("mes_eeg", lambda x: {"eeg": x["eeg"]}, None, KeyError, "missing \\['video'\\]"),
-    ("mes_eeg", lambda x: {"video": x["flow"][:, :2], "eeg": x["eeg"]}, None, ValueError, "inputs\\[\"video\"\\]"),
-    ("mes_eeg", lambda x: {"video": x["flow"], "eeg": x["eeg"][:, :2]}, None, ValueError, "inputs\\[\"eeg\"\\]"),
+    ("mes_eeg", lambda x: {"video": x["flow"][:, :2], "eeg": x["eeg"]}, None, ValueError, "inputs\\['video'\\]"),
+    ("mes_eeg", lambda x: {"video": x["flow"], "eeg": x["eeg"][:, :2]}, None, ValueError, "inputs\\['eeg'\\]"),
     ("mes_eeg", lambda x: {"video": x["flow"]}, ("peri",), ValueError, "'modalities'"),
     ("me_ps", lambda x: {"video": x["flow"]}, ("video",), ValueError, "inputs\\['video'\\]"),
     ("me_ps", lambda x: {"peri": x["peri"][:, :4]}, ("peri",), ValueError, "inputs\\['peri'\\]"),
@@ -243,14 +254,15 @@ def test_forward_backward_cuda(kind):
 # --- a tiny learning check -------------------------------------------------------------------
 
 def _planted(n, seed, where):
-    """Random inputs; the class (0, 1, 2) shifts the mean of one channel of one modality by -1, 0, +1."""
+    """Random inputs; the class (0, 1, 2) shifts one channel of one modality by -1, 0, +1 (peri: -3, 0, +3 in its second half)."""
     x = _inputs(n, seed)
     y = torch.arange(n) % 3
     shift = y.float() - 1
     if where == "eeg":
         x["eeg"][:, 0] += shift[:, None, None]
-    elif where == "peri":
-        x["peri"][:, 1] += shift[:, None]
+    elif where == "peri":  # a step in the second half of the window (a phasic change, kept by peri_centre)
+        half = x["peri"].shape[-1] // 2
+        x["peri"][:, 1, half:] += 3 * shift[:, None]
     return x, y
 
 
