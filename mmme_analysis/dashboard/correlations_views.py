@@ -63,17 +63,34 @@ class HeatmapView(_View):
         import holoviews as hv
 
         dmap = hv.DynamicMap(self._element, streams=[hv.streams.Params(data, ["matrix_version"])])
-        self._tap = hv.streams.Tap(source=dmap, x=None, y=None)
-        self._tap.add_subscriber(self._on_tap)
+        self._watched: set[int] = set()
         self._pane = pn.pane.HoloViews(dmap, margin=5, name="mmme-heatmap")
 
     def _element(self, matrix_version=None):
         d = self.data
         n, s = d.counts()
         heat, sig = heatmap_element(d.matrix, d.features, alpha=d.alpha, n_events=n, n_subjects=s)
+        # a click selects the cell in its Bokeh source (the tap tool); the hook reads the
+        # selection back on the server (a Tap stream on categorical axes never reaches it)
+        heat = heat.opts(backend="bokeh", hooks=[self._watch_cells], nonselection_alpha=1.0,
+                         selection_line_color="black", selection_line_width=2)
         return heat * sig
 
-    def _on_tap(self, x=None, y=None):
+    def _watch_cells(self, plot, element):
+        src = plot.handles.get("source")
+        if src is None or id(src) in self._watched:
+            return
+        self._watched.add(id(src))
+
+        def on_select(attr, old, new):
+            if new:
+                i = int(new[0])
+                self.select_cell(str(src.data["x"][i]), str(src.data["y"][i]))
+
+        src.selected.on_change("indices", on_select)
+
+    def select_cell(self, x, y) -> None:
+        """Make the pair ``(x, y)`` of a heat-map cell the chosen pair (the diagonal is ignored)."""
         feats = self.data.param.x.objects
         if x in feats and y in feats and x != y:
             self.data.param.update(x=x, y=y)

@@ -4,7 +4,8 @@ Explorer on the demo (``panel serve dashboards/correlations.py dashboards/explor
 Choosing a feature pair redraws the scatter with those two columns; dragging a box over part
 of it brushes those points, and the page's count says how many (the number is computed here
 from the demo's event table); a click on a point opens the Explorer at that event's apex
-frame (``/explorer?trial=...&t=...``, the video frame nearest the apex).
+frame (``/explorer?trial=...&t=...``, the video frame nearest the apex); a click on a
+heat-map cell makes its two features the pair.
 """
 from __future__ import annotations
 
@@ -51,6 +52,21 @@ WHERE = """([x, y]) => {
 # the selected indices of every scatter on the page (the pair's and the matrix's)
 SELECTED = """() => [...Bokeh.documents[0].all_models].filter(m => m.glyph && m.data_source && m.glyph.type === 'Scatter')
   .map(m => Array.from(m.data_source.selected.indices).sort((a, b) => a - b))"""
+# the heat map's off-diagonal cells: their features and page coordinates
+CELLS = """() => {
+  const has = (r) => r.data_source && r.data_source.data && 'zvalues' in r.data_source.data;
+  const v = [...Bokeh.index.query(v => v.model && v.frame && Array.isArray(v.model.renderers) && v.model.renderers.some(has))][0];
+  if (!v) return null;
+  const d = v.model.renderers.find(has).data_source.data;
+  v.canvas_view.el.scrollIntoView({block: 'center'});
+  const box = v.canvas_view.el.getBoundingClientRect(), cells = [];
+  for (let i = 0; i < d.x.length; i++)
+    if (d.x[i] !== d.y[i])
+      cells.push({x: d.x[i], y: d.y[i],
+                  px: box.left + v.frame.x_scale.compute(v.model.x_range.synthetic(d.x[i])),
+                  py: box.top + v.frame.y_scale.compute(v.model.y_range.synthetic(d.y[i]))});
+  return cells;
+}"""
 # the text of a Panel pane by its CSS class
 TEXT = """(cls) => {
   const m = [...Bokeh.documents[0].all_models].find(m => (m.css_classes || []).includes(cls));
@@ -183,6 +199,16 @@ def test_pair_brush_count_and_click_opens_explorer_at_apex(browser):
             assert f"trial={row['trial']}" in ex.url
             assert ex.locator(".mmme-frame-label").text_content().startswith(f"frame {frame} / ")
             ex.close()
+
+            # click a heat-map cell: its two features become the pair (the selects and the scatter follow)
+            cells = _until(pg, lambda: pg.evaluate(CELLS), timeout=30)
+            cell = next(c for c in cells if {c["x"], c["y"]} != {X, Y})
+            pg.mouse.click(cell["px"], cell["py"])
+            picked = _until(pg, lambda: (lambda v: v if v == [cell["x"], cell["y"]] else None)(
+                [pg.locator("select").nth(0).input_value(), pg.locator("select").nth(1).input_value()]), timeout=30)
+            assert picked, ([pg.locator("select").nth(i).input_value() for i in (0, 1)], cell)
+            assert _until(pg, lambda: (lambda p: p if p and (p["x"], p["y"]) == (cell["x"], cell["y"]) else None)(
+                pg.evaluate(PAIR)), timeout=30)
             assert errors == []
         finally:
             pg.close()
