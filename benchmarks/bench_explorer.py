@@ -107,8 +107,9 @@ def prepare_real(cache: Path, duration: float, size: str) -> Path:
                         "--trials", "1", "--duration", f"{duration:g}", "--size", size, "--overwrite"], check=True)
     from mmme_analysis.io.video import read_video, write_video
 
-    for video in sorted(root.glob("*/video/*.avi")):
-        print(f"stamping the frame index on {video} ...", file=sys.stderr, flush=True)
+    for k, video in enumerate(sorted(root.glob("*/video/*.avi"))):
+        # the raw layout's folder and file names carry the participant's name: not printed
+        print(f"stamping the frame index on video {k + 1} of the generated trial ...", file=sys.stderr, flush=True)
         frames = read_video(video)
         tmp = cache / f"stamped-{video.name}"  # not among the videos; same file system: os.replace
         write_video(tmp, frames.data.map_blocks(_stamp_chunk, dtype=np.uint8), float(frames.attrs["fps"]))
