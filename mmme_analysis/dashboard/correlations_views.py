@@ -85,6 +85,7 @@ class HeatmapView(_View):
         def on_select(attr, old, new):
             if new:
                 i = int(new[0])
+                src.selected.indices = []  # unselected again, so that a second click on the cell counts
                 self.select_cell(str(src.data["x"][i]), str(src.data["y"][i]))
 
         src.selected.on_change("indices", on_select)

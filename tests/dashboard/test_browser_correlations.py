@@ -202,13 +202,23 @@ def test_pair_brush_count_and_click_opens_explorer_at_apex(browser):
 
             # click a heat-map cell: its two features become the pair (the selects and the scatter follow)
             cells = _until(pg, lambda: pg.evaluate(CELLS), timeout=30)
-            cell = next(c for c in cells if {c["x"], c["y"]} != {X, Y})
+            cell = next(c for c in cells if not {c["x"], c["y"]} & {X, Y})  # two other features
             pg.mouse.click(cell["px"], cell["py"])
             picked = _until(pg, lambda: (lambda v: v if v == [cell["x"], cell["y"]] else None)(
                 [pg.locator("select").nth(0).input_value(), pg.locator("select").nth(1).input_value()]), timeout=30)
             assert picked, ([pg.locator("select").nth(i).input_value() for i in (0, 1)], cell)
             assert _until(pg, lambda: (lambda p: p if p and (p["x"], p["y"]) == (cell["x"], cell["y"]) else None)(
                 pg.evaluate(PAIR)), timeout=30)
+            # back to the first pair with the selects, then the same cell again: it is the pair again
+            pg.locator("select").nth(0).select_option(X)
+            pg.locator("select").nth(1).select_option(Y)
+            assert _until(pg, lambda: (lambda p: p if p and (p["x"], p["y"]) == (X, Y) else None)(pg.evaluate(PAIR)),
+                          timeout=30)
+            cell = next(c for c in _until(pg, lambda: pg.evaluate(CELLS), timeout=30)
+                        if (c["x"], c["y"]) == (cell["x"], cell["y"]))
+            pg.mouse.click(cell["px"], cell["py"])
+            assert _until(pg, lambda: (lambda p: p if p and (p["x"], p["y"]) == (cell["x"], cell["y"]) else None)(
+                pg.evaluate(PAIR)), timeout=30), pg.evaluate(PAIR)
             assert errors == []
         finally:
             pg.close()
