@@ -18,9 +18,9 @@ modality (``video_view``, ``annotations_view``, ``predictions_view``, ``eeg_view
 ``explorer`` (the app composing them).
 
 The correlation explorer (``CorrelationExplorer``, ``panel serve dashboards/correlations.py``)
-is ``correlations`` (the app) over ``correlations_data`` (event table, choices, results),
-``correlations_stats`` (correlations, FDR, rmcorr, mixed model, permutation null,
-leave-one-subject-out), ``correlations_plots`` (HoloViews elements), ``correlations_views``
+is ``correlations`` (the app) over ``correlations_data`` (event table, choices, results, from
+:mod:`mmme_analysis.stats.pair_correlations`: correlations, FDR, rmcorr, mixed model,
+permutation null, leave-one-subject-out), ``correlations_plots`` (HoloViews elements), ``correlations_views``
 (one view per concern) and ``correlations_export`` (CSV, PNG, SVG, HTML).
 """
 from .frames import Frame, VideoInfo

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import param
 
-from .correlations_stats import METHODS, correlation_matrix, loso_influence, pair_correlation, pair_mixedlm, permutation_null
+from ..stats.pair_correlations import METHODS, correlation_matrix, loso_influence, pair_correlation, pair_mixedlm, permutation_null
 
 __all__ = ["CorrelationData", "GROUPINGS", "ID_COLUMNS", "PUBLISHED", "ROW", "counts"]
 

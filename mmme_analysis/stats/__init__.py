@@ -13,6 +13,7 @@ from .distributions import emotion_counts, subject_counts, subject_emotion_count
 from .durations import duration_comparison, duration_samples, duration_summary, duration_test
 from .event_table import event_table, event_table_moments
 from .me_ecg import eta_curve, moment_effect_size, moment_mixedlm, moment_permutation_test
+from .pair_correlations import correlation_matrix, loso_influence, pair_correlation, pair_mixedlm, permutation_null, rm_corr
 
 __all__ = [
     "cohen_kappa",
@@ -37,6 +38,12 @@ __all__ = [
     "compare_moments",
     "eta_curve",
     "correlate",
+    "correlation_matrix",
+    "pair_correlation",
+    "pair_mixedlm",
+    "permutation_null",
+    "loso_influence",
+    "rm_corr",
     "event_table",
     "event_table_moments",
 ]

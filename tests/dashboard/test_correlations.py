@@ -18,7 +18,7 @@ from scipy import stats
 
 from mmme_analysis.dashboard import CorrelationData, CorrelationExplorer
 from mmme_analysis.dashboard.correlations_export import figure_bytes, fit_csv, matrix_csv, selection_csv
-from mmme_analysis.dashboard.correlations_stats import correlation_matrix, pair_correlation
+from mmme_analysis.stats.pair_correlations import correlation_matrix, pair_correlation
 
 pytestmark = pytest.mark.filterwarnings("ignore::mmme_analysis.MMMEWarning")
 

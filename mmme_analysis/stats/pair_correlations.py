@@ -1,4 +1,4 @@
-"""Statistics of the correlation explorer, on an event table (no Panel, no plotting).
+"""Pair statistics on an event table: the numbers of the correlation dashboard.
 
 The input is the tidy table of :func:`mmme_analysis.stats.event_table`: one row per
 expression and matched control, a ``subject`` column and numeric feature columns.
@@ -18,12 +18,12 @@ expression and matched control, a ``subject`` column and numeric feature columns
 from __future__ import annotations
 
 import itertools
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from .._validate import check_int, check_option, check_positive, check_rng
+from ._common import fit_mixedlm
 
 __all__ = ["METHODS", "correlation_matrix", "rm_corr", "pair_correlation", "pair_mixedlm", "permutation_null",
            "loso_influence"]
@@ -207,7 +207,7 @@ def correlation_matrix(df: pd.DataFrame, features, *, method: str = "pearson", a
         raise ValueError(f"Invalid value for 'features': expected at least two distinct columns, got {features!r}")
     _check(df, ["subject", *features])
     if method in ("pearson", "spearman"):
-        from ..stats import correlate
+        from .correlate import correlate
 
         out = correlate(df, features, method=method, alpha=alpha, fdr_method=fdr_method)
         out = out[out["kind"] == "feature-feature"].drop(columns="kind").reset_index(drop=True)
@@ -264,18 +264,7 @@ def pair_mixedlm(df: pd.DataFrame, x: str, y: str) -> dict:
                          f"got {xv.size} events of {len(subjects)} subject(s)")
     xs, ys = (xv - xv.mean()) / sx, (yv - yv.mean()) / sy
     model = sm.MixedLM(ys, sm.add_constant(xs), groups=codes)
-    res = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for method in (["lbfgs"], ["bfgs", "lbfgs", "cg"], ["powell"]):
-            try:
-                res = model.fit(reml=True, method=method)
-            except (np.linalg.LinAlgError, ValueError):
-                continue
-            if res.converged:
-                break
-    if res is None:
-        raise np.linalg.LinAlgError(f"MixedLM {y!r} ~ {x!r} could not be fitted")
+    res = fit_mixedlm(model, (["lbfgs"], ["bfgs", "lbfgs", "cg"], ["powell"]), f"{y!r} ~ {x!r}")
     scale = sy / sx
     ci = np.asarray(res.conf_int())[1] * scale
     out.update(estimate=float(res.params[1]) * scale, se=float(res.bse[1]) * scale, ci_low=float(ci[0]),
