@@ -24,9 +24,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import panel as pn
+
+from mmme_analysis.dashboard import data_root
 
 TITLE = "mmme-analysis correlations"
 #: Suffixes of coding sheets (annotation features only; nothing to open in the Explorer).
@@ -46,31 +47,9 @@ def _parse(argv):
     return args
 
 
-def resolve_data(data, root=None) -> Path:
-    """Path of the data to open: ``data`` inside the data root, or the demo dataset.
-
-    Raises
-    ------
-    PermissionError
-        When ``data`` resolves outside the data root (``MMME_DATA_ROOT``).
-    FileNotFoundError
-        When nothing is at ``data``.
-    """
-    if not data:
-        from mmme_analysis.demo import data_path
-
-        return data_path()
-    root = Path(root or os.environ.get("MMME_DATA_ROOT") or Path.cwd()).expanduser().resolve()
-    path = Path(data).expanduser()
-    path = (path if path.is_absolute() else root / path).resolve()
-    if path != root and root not in path.parents:
-        raise PermissionError(
-            f"Refusing to open {str(path)!r}: it is outside the data root {str(root)!r}. "
-            "Set MMME_DATA_ROOT to a folder that contains the data."
-        )
-    if not path.exists():
-        raise FileNotFoundError(f"No dataset or coding sheet at {str(path)!r} (inside the data root {str(root)!r}).")
-    return path
+def resolve_data(data, root=None):
+    """:func:`mmme_analysis.dashboard.data_root.resolve_data` for a dataset or a coding sheet."""
+    return data_root.resolve_data(data, root, what="dataset or coding sheet")
 
 
 def build(argv=None):

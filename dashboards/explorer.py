@@ -22,9 +22,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import panel as pn
+
+from mmme_analysis.dashboard.data_root import resolve_data
 
 
 def _parse(argv):
@@ -35,31 +36,6 @@ def _parse(argv):
     parser.add_argument("--port", type=int, default=5006, help="port (python ... only)")
     args, _ = parser.parse_known_args(argv)
     return args
-
-
-def resolve_data(data, root=None) -> Path:
-    """Path of the dataset to open: ``data`` inside the data root, or the demo dataset.
-
-    Raises
-    ------
-    PermissionError
-        When ``data`` resolves outside the data root (``MMME_DATA_ROOT``).
-    """
-    if not data:
-        from mmme_analysis.demo import data_path
-
-        return data_path()
-    root = Path(root or os.environ.get("MMME_DATA_ROOT") or Path.cwd()).expanduser().resolve()
-    path = Path(data).expanduser()
-    path = (path if path.is_absolute() else root / path).resolve()
-    if path != root and root not in path.parents:
-        raise PermissionError(
-            f"Refusing to open {str(path)!r}: it is outside the data root {str(root)!r}. "
-            "Set MMME_DATA_ROOT to a folder that contains the store."
-        )
-    if not path.exists():
-        raise FileNotFoundError(f"No dataset at {str(path)!r} (inside the data root {str(root)!r}).")
-    return path
 
 
 def build():
