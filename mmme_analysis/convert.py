@@ -48,6 +48,7 @@ from pathlib import Path
 
 import dask
 import xarray as xr
+import zarr
 from tqdm import tqdm
 
 from ._atomic import atomic_dir
@@ -56,6 +57,7 @@ from ._warnings import MMMEWarning
 from .convert_frames import TrialFrames, malloc_for_frames, one_cv2_thread, pin_to_share
 from .dataset import PROBLEM_COLUMNS, open_dataset
 from .io.store import STORE_FORMAT, STORE_VERSION, ensure_groups, trial_complete, write_annotations, write_trial
+from .io.video.decode import decoder_threads
 
 __all__ = ["convert", "read_problems"]
 
@@ -116,7 +118,10 @@ def _convert_one(raw_dir: str, store: str, trial: str, options: dict, threads: i
     # everything of a trial computes here, on its own threads: on a dask.distributed worker a
     # compute left to the default scheduler (the raw backend cuts BIOPAC signals with one) would
     # go to the cluster, and the worker would start a second trial meanwhile
-    with dask.config.set(scheduler="threads", num_workers=threads), one_cv2_thread(), malloc_for_frames(threads):
+    # and decoders and the zarr codec pipeline stay within the trial's threads: a worker of a
+    # cluster uses the one core it is given, so that N workers scale with N
+    with dask.config.set(scheduler="threads", num_workers=threads), one_cv2_thread(), malloc_for_frames(threads), \
+            decoder_threads(threads), zarr.config.set({"threading.max_workers": threads}):
         work, lost = _write_one(raw_dir, store, trial, options)
     if work is not None and work.missed:
         warnings.warn(f"convert: trial {trial}: no face found in {len(work.missed)} of {len(work.at)} detections "

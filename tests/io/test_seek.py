@@ -127,6 +127,27 @@ def test_random_reads_are_frame_exact(h264):
     np.testing.assert_array_equal(np.stack([f for _, f in iter_frames(h264, 47, 62)]), sequential[47:62])
 
 
+def test_decoder_threads_caps_and_restores(h264, monkeypatch):
+    counts = []
+    real = decode_io._decoded
+
+    def spy(container, stream):
+        counts.append(stream.thread_count)
+        return real(container, stream)
+
+    monkeypatch.setattr(decode_io, "_decoded", spy)
+    sequential = np.stack([f for _, f in iter_frames(h264)])
+    with decode_io.decoder_threads(1):
+        one = np.stack([f for _, f in iter_frames(h264)])
+        assert decode_io._MAX_THREADS == 1
+    assert decode_io._MAX_THREADS == 0
+    np.testing.assert_array_equal(one, sequential)  # same frames on one thread
+    assert counts[-1] == 1 and counts[0] != 1
+    with pytest.raises(ValueError, match="Invalid value for 'n'"):
+        with decode_io.decoder_threads(0):
+            pass
+
+
 def test_intra_only_takes_the_fast_path(raw, frames, monkeypatch):
     path = write_video(raw / "a.avi", frames, FPS, codec="mjpeg")
     idx = video_index(path)

@@ -10,6 +10,8 @@ never silently returns a neighbouring frame.
 """
 from __future__ import annotations
 
+import contextlib
+
 import cv2
 import numpy as np
 
@@ -17,7 +19,7 @@ from ..._validate import check_int, check_path
 from ...errors import DataFormatError
 from .seek import VideoIndex, _open_input, video_index
 
-__all__ = ["verified_frames", "decode_range", "iter_frames"]
+__all__ = ["verified_frames", "decode_range", "iter_frames", "decoder_threads"]
 
 # packed pixel formats copied straight from the decoder's buffer: channels, OpenCV conversion
 _PACKED = {
@@ -27,6 +29,31 @@ _PACKED = {
 }
 # decoding this many frames or more uses the codec's frame threads (fewer: slice threads only)
 _FRAME_THREADS_FROM = 5
+# most FFmpeg threads of one decoder (0: FFmpeg's choice, about one per core); see decoder_threads
+_MAX_THREADS = 0
+
+
+@contextlib.contextmanager
+def decoder_threads(n: int):
+    """Let every decoder of this process use at most ``n`` FFmpeg threads inside the block.
+
+    A process-wide setting (restored on exit), for work that already runs its own threads
+    or processes per core: a worker of ``mmme convert --workers N`` decodes on one thread,
+    so that it uses the one core it is given and N workers scale with N.
+
+    Examples
+    --------
+    >>> from mmme_analysis.io.video.decode import decoder_threads
+    >>> with decoder_threads(1):
+    ...     pass  # frames decoded here use one FFmpeg thread each
+    """
+    global _MAX_THREADS
+    n = check_int("n", n, min_value=1)
+    old, _MAX_THREADS = _MAX_THREADS, n
+    try:
+        yield
+    finally:
+        _MAX_THREADS = old
 
 
 def _decoded(container, stream):
@@ -113,6 +140,8 @@ def verified_frames(path, start: int, stop: int, *, index: VideoIndex | None = N
         container, stream = _open_input(path)
         try:
             stream.thread_type = "AUTO" if stop - (plan or 0) >= _FRAME_THREADS_FROM else "SLICE"
+            if _MAX_THREADS:
+                stream.thread_count = _MAX_THREADS
             if plan is not None:
                 container.seek(int(index.pts[plan]), stream=stream, backward=True, any_frame=False)
             expected, first, overshot = start, True, False
