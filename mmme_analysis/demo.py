@@ -34,7 +34,7 @@ from ._warnings import MMMEWarning
 __all__ = ["cache_dir", "data_path", "DEMO_VERSION", "PREDICTION_FILES"]
 
 #: bump when the generator's output or the store layout changes, so cached demos are rebuilt
-DEMO_VERSION = "demo-v7"
+DEMO_VERSION = "demo-v8"
 
 
 def _demo_config():

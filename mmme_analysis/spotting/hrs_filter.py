@@ -7,11 +7,19 @@ paper does not say how the slope is measured nor its sign; the choices here:
 - heart rate from the trial's ECG by :func:`mmme_analysis.physio.ecg_process`
   (NeuroKit2 R-peaks, monotone cubic interpolation between beats), its slope
   ``ECG_Rate_Slope`` (bpm/s, central differences);
-- the HRS of a candidate is the **absolute** mean slope over ``window`` seconds centred
-  on its apex (``|HR(apex + w/2) - HR(apex - w/2)| / w``, default ``w = 1`` s: a single
-  sample's derivative carries the beat-to-beat interpolation jitter); near a trial's
-  edges the window is cut at the signal's ends (at least ``w/2`` left), so that a
-  candidate at the edge is judged like the others instead of being kept unmeasured;
+- the HRS of a candidate is the mean slope over ``window`` seconds centred on its apex
+  (``(HR(apex + w/2) - HR(apex - w/2)) / w``, default ``w = 1`` s: a single sample's
+  derivative carries the beat-to-beat interpolation jitter); near a trial's edges the
+  window is cut at the signal's ends (at least ``w/2`` left), so that a candidate at the
+  edge is judged like the others instead of being kept unmeasured;
+- ``method="rise"`` (default) keeps that slope's sign: what follows an ME is a heart-rate
+  *acceleration*, while respiratory sinus arrhythmia, the largest slope of a resting heart,
+  rises and falls symmetrically, so a signed test keeps half as many moments by chance.
+  ``method="abs"`` takes its magnitude, ``|HR(apex + w/2) - HR(apex - w/2)| / w``, the
+  quantity the paper plots. Measured on the generator's default trials (6 s, one or two
+  MEs, planted acceleration; 5 seeds, 86 MEs against 5 random moments a trial): at
+  ``eta = 2`` "rise" keeps 20 % of the MEs and 9 % of the random moments, "abs" 20 % and
+  16 %; with ``--null`` physiology both keep MEs and random moments alike (8-9 %);
 - the reference is the trial's mean **absolute** slope (``ECG_Rate_AbsSlope`` averaged
   over the trial), as the paper plots ``|HR slope|`` and reports its trial mean (3.73 in
   its example): the signed mean of a trial is near zero (heart rate comes back to its
@@ -26,18 +34,20 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validate import check_positive, check_type
+from .._validate import check_option, check_positive, check_type
 from .._warnings import MMMEWarning
 from .metrics import spot_metrics
 
-__all__ = ["ETA_SWEEP", "hrs_trial", "hrs_filter", "hrs_sweep"]
+__all__ = ["ETA_SWEEP", "HRS_METHODS", "hrs_trial", "hrs_filter", "hrs_sweep"]
 
 #: The eta values of the paper's sweep.
 ETA_SWEEP = (1.3, 1.5, 1.7, 1.9, 2.0, 2.1, 2.3)
+#: ``method=`` spellings of the HR slope at a candidate: signed (acceleration) or magnitude.
+HRS_METHODS = ("rise", "abs")
 
 
-def hrs_trial(peri, times, *, window: float = 1.0) -> tuple[np.ndarray, float]:
-    """HR slope (bpm/s, absolute) at ``times`` and the trial's mean absolute slope.
+def hrs_trial(peri, times, *, window: float = 1.0, method: str = "rise") -> tuple[np.ndarray, float]:
+    """HR slope (bpm/s) at ``times`` and the trial's mean absolute slope.
 
     Parameters
     ----------
@@ -48,11 +58,13 @@ def hrs_trial(peri, times, *, window: float = 1.0) -> tuple[np.ndarray, float]:
         Apex times (s, trial axis).
     window : float
         Width (s) of the centred window the slope is averaged over.
+    method : {"rise", "abs"}
+        The mean slope over the window, signed (``"rise"``) or its magnitude (``"abs"``).
 
     Returns
     -------
     hrs : numpy.ndarray
-        ``|mean dHR/dt|`` over the window at each time. A window that runs past the
+        The mean ``dHR/dt`` over the window at each time (``"abs"``: its magnitude). A window that runs past the
         signal's first or last sample is cut there (the slope over what is left), as long
         as at least half of it is left; NaN otherwise (times outside the signal).
     mean_slope : float
@@ -69,6 +81,7 @@ def hrs_trial(peri, times, *, window: float = 1.0) -> tuple[np.ndarray, float]:
     from ..physio import ecg_process
 
     window = check_positive("window", window)
+    method = check_option("method", method, HRS_METHODS)
     if "ECG" not in peri:
         raise ValueError("Invalid value for 'peri': expected an 'ECG' variable, got none")
     sfreq = peri.attrs.get("sfreq", peri["ECG"].attrs.get("sfreq"))
@@ -86,8 +99,9 @@ def hrs_trial(peri, times, *, window: float = 1.0) -> tuple[np.ndarray, float]:
     inside = width >= window / 2
     hr_lo = np.interp(lo, time[ok], rate[ok])
     hr_hi = np.interp(hi, time[ok], rate[ok])
+    rise = hr_hi - hr_lo
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(inside, np.abs(hr_hi - hr_lo) / width, np.nan), mean_slope
+        return np.where(inside, (rise if method == "rise" else np.abs(rise)) / width, np.nan), mean_slope
 
 
 def _apex_times(pred: pd.DataFrame, fps: float) -> np.ndarray:
@@ -95,7 +109,7 @@ def _apex_times(pred: pd.DataFrame, fps: float) -> np.ndarray:
 
 
 def hrs_filter(predictions: pd.DataFrame, dataset, *, eta: float = 2.0, window: float = 1.0,
-               fps: float | None = None, hrs: pd.DataFrame | None = None) -> pd.DataFrame:
+               method: str = "rise", fps: float | None = None, hrs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Flag the candidates whose HR slope at the apex is above ``eta`` x the trial's mean slope.
 
     Parameters
@@ -110,6 +124,8 @@ def hrs_filter(predictions: pd.DataFrame, dataset, *, eta: float = 2.0, window: 
         Factor on the trial's mean absolute slope (> 0).
     window : float
         Slope window (s), see :func:`hrs_trial`.
+    method : {"rise", "abs"}
+        Signed slope or its magnitude, see :func:`hrs_trial` and the module docstring.
     hrs : pandas.DataFrame, optional
         ``hrs`` and ``hrs_mean`` columns aligned with ``predictions`` from an earlier call
         (the sweep reuses them instead of processing the ECG again).
@@ -136,6 +152,7 @@ def hrs_filter(predictions: pd.DataFrame, dataset, *, eta: float = 2.0, window: 
     """
     check_type("predictions", predictions, pd.DataFrame, "a pandas DataFrame")
     eta = check_positive("eta", eta)
+    method = check_option("method", method, HRS_METHODS)
     for col in ("video", "apex"):
         if col not in predictions:
             raise ValueError(f"Invalid value for 'predictions': expected a {col!r} column, missing")
@@ -158,7 +175,8 @@ def hrs_filter(predictions: pd.DataFrame, dataset, *, eta: float = 2.0, window: 
             rate = check_positive("fps", rate)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                h, m = hrs_trial(tree["peri"].to_dataset(), _apex_times(out.loc[idx], rate), window=window)
+                h, m = hrs_trial(tree["peri"].to_dataset(), _apex_times(out.loc[idx], rate), window=window,
+                                 method=method)
             if not np.isfinite(m):
                 warnings.warn(f"hrs_filter: no heart rate in trial {trial!r}; its candidates are kept", MMMEWarning,
                               stacklevel=2)
@@ -176,7 +194,7 @@ def hrs_filter(predictions: pd.DataFrame, dataset, *, eta: float = 2.0, window: 
 
 
 def hrs_sweep(predictions: pd.DataFrame, truth: pd.DataFrame, dataset, *, etas=ETA_SWEEP, window: float = 1.0,
-              fps: float | None = None, iou: float = 0.5) -> pd.DataFrame:
+              method: str = "rise", fps: float | None = None, iou: float = 0.5) -> pd.DataFrame:
     """:func:`~mmme_analysis.spotting.spot_metrics` of the kept candidates for each ``eta`` (and none).
 
     The ECG of each trial is processed once. Returns one row per ``eta`` and kind (index
@@ -195,7 +213,7 @@ def hrs_sweep(predictions: pd.DataFrame, truth: pd.DataFrame, dataset, *, etas=E
     [1.5, 2.0]
     """
     etas = [check_positive("etas", e) for e in etas]
-    first = hrs_filter(predictions, dataset, eta=etas[0] if etas else 1.0, window=window, fps=fps)
+    first = hrs_filter(predictions, dataset, eta=etas[0] if etas else 1.0, window=window, method=method, fps=fps)
     rows = []
     table, _ = spot_metrics(first, truth, iou=iou)
     rows.append(table.assign(eta=np.nan, n_dropped=0))

@@ -18,11 +18,14 @@ at which ``phase0 + integral(HR / 60)`` reaches ``k`` (linear interpolation on a
 With the defaults (``response_bpm=8``, ``response_delay=0.75`` s, ``response_width=1.0``
 s) heart rate rises by 8 bpm, peaking 0.75 s after each ME apex; the HR slope at the
 apex is then about ``8 * 0.75 * exp(-0.28) ~= 4.5`` bpm/s against a baseline slope of
-``2 * pi * 0.25 * rsa_bpm ~= 3`` bpm/s at most (about 1.6 bpm/s on average), so
-``|dHR/dt|`` at ME apexes is larger than at other moments, the effect the CMCL-Net paper
-reports (p < 0.001; its example trial has a mean |HR slope| of 3.73). The bump is kept
-this smooth so that NeuroKit2's RR-artifact correction does not take the acceleration
-for an ectopic beat.
+``2 * pi * 0.25 * rsa_bpm ~= 3`` bpm/s at most, so ``dHR/dt`` at ME apexes is larger than
+at other moments, the effect the CMCL-Net paper reports (p < 0.001; its example trial has
+a mean |HR slope| of 3.73). Measured on this model (1-s windows, 40 x 60 s without MEs and
+200 isolated MEs): the mean |slope| of a resting heart is 1.9 bpm/s (95th percentile 3.5),
+at an isolated apex 4.0 +- 2.1 bpm/s. MEs closer than about 2 s (the generator's 6-s
+trials hold up to two, 1 s apart) share one response: there the second apex sits near the
+first one's peak, where the slope is small. The bump is kept this smooth so that
+NeuroKit2's RR-artifact correction does not take the acceleration for an ectopic beat.
 """
 from __future__ import annotations
 
