@@ -1,11 +1,12 @@
 """Benchmark of the ME-recognition pipeline (standalone script; prints its results).
 
 1. Flow throughput: pairs/s of ``compute_flow_features`` (flow + strain + 28x28 inputs,
-   one dask worker) against a bare OpenCV loop (grey conversion + ``calc`` per pair, one
+   ``n_workers=1``) against a bare OpenCV loop (grey conversion + ``calc`` per pair, one
    solver for the whole loop, as the pipeline reuses its solvers) on the same frames, per
    method, and their ratio; the target for DIS is ``pipeline / bare >= 0.9``. Both sides run
    with OpenCV on one thread (``cv2.setNumThreads(1)``) and the same solver settings (DIS:
-   preset ``MEDIUM``), the pipeline on one dask worker thread. The two are timed
+   preset ``MEDIUM``), the pipeline with one thread (``n_workers=1``: its chunks run one
+   after the other in the calling thread, without dask's scheduler). The two are timed
    alternately in this process, ``--repeat`` rounds; printed are the ratio of the best
    times, the median of the per-round ratios (robust to a load that drifts), the ratio of
    the best CPU times (without the waits for a core) and, for DIS, the ratio chunk by chunk
@@ -14,7 +15,7 @@
 2. Where the DIS pipeline's time goes: the steps of ``compute_flow_features`` timed one by
    one in place, per pair (grey conversion, DIS, copy into the (u, v) planes) or per group
    of flows of one shape (median, its subtraction, strain, merge and resize, scaling), the
-   chunk's normalisation, and the rest (dask, xarray, checks): each step the fastest of the
+   chunk's normalisation, and the rest (the call's checks, xarray, ...): each step the fastest of the
    rounds, in us per pair, against the bare loop's time per pair.
 3. Parallel speed-up: ``compute_flow_features`` with 2 dask workers over 1.
 4. LOSO wall time of STSTNet on an MMME-sized synthetic set (634 samples, 75 subjects,
@@ -103,7 +104,7 @@ def _per_chunk(pairs, repeat, chunk=16):
     (``_chunk_features``) alternately, ``repeat`` rounds; each keeps its fastest round, a
     run of about 50 ms, which a busy machine interrupts less often than a whole run. Also
     returns the fixed cost per pair of the ``compute_flow_features`` call around the
-    tasks (checks, dask, xarray), timed with the tasks' work stubbed out.
+    tasks (checks, xarray), timed with the tasks' work stubbed out.
     """
     from unittest import mock
 
@@ -139,7 +140,7 @@ def _per_chunk(pairs, repeat, chunk=16):
     return t_bare.sum() / n, t_task.sum() / n, fixed / n
 
 
-_STEPS = ("grey conversion", "DIS calc", "copy into (u, v) planes", "median (copy + select)",
+_STEPS = ("grey conversion", "DIS calc", "copy into (u, v) planes", "median (bracket + select)",
           "median subtraction", "strain", "merge + resize", "scale u, v", "normalise (chunk)",
           "checks, grouping")
 
@@ -167,20 +168,19 @@ def _chunk_steps(chunk, size):
         m, (_, _, h, w), n = len(group), ws.planes.shape, ws.planes[0, 0].size
         t0 = pc()
         uv = ws.planes[:2, :m]
-        scratch = ws._scratch[:2 * m * n].reshape(2, m, n)
-        np.copyto(scratch, uv.reshape(2, m, n))
-        med = _median_rows(scratch.reshape(2 * m, n)).reshape(2, m, 1, 1)
+        med = _median_rows(uv.reshape(2 * m, n)).reshape(2, m, 1, 1)
         t1 = pc()
         uv -= med
         t2 = pc()
-        _strain_uv(uv, out=ws.planes[2, :m], scratch=ws._grad[:2 * m * n].reshape(2, m, h, w))
+        _strain_uv(uv, out=ws.planes[2, :m], scratch=ws._grad[:2 * m * n].reshape(2, m, h, w),
+                   halve=False)
         t3 = pc()
         r = np.empty((m, size, size, 3), np.float32)
         for j in range(m):
             cv2.merge([ws.planes[0, j], ws.planes[1, j], ws.planes[2, j]], dst=ws._merged)
             cv2.resize(ws._merged, (size, size), dst=r[j], interpolation=cv2.INTER_AREA)
         t4 = pc()
-        np.multiply(r.transpose(0, 3, 1, 2), np.float32([size / w, size / h, 1.0])[:, None, None],
+        np.multiply(r.transpose(0, 3, 1, 2), np.float32([size / w, size / h, 0.5])[:, None, None],
                     out=maps[group[0]:group[-1] + 1], dtype=np.float32)
         t5 = pc()
         ev.extend(zip((3, 4, 5, 6, 7), np.diff([t0, t1, t2, t3, t4, t5])))
@@ -272,7 +272,7 @@ def main(argv=None):
     print(f"frames: {len(pairs)} onset/apex pairs of {', '.join(map(str, shapes))} px "
           "(synthetic face)")
 
-    print("\n1. flow throughput, OpenCV 1 thread on both sides, pipeline 1 dask worker "
+    print("\n1. flow throughput, OpenCV 1 thread on both sides, pipeline n_workers=1 "
           f"(pairs/s of the best round; {_load()})")
     print(f"{'method':<8}{'pairs':>6}{'rounds':>7}{'bare OpenCV':>13}{'pipeline':>10}"
           f"{'ratio best':>12}{'median':>8}{'CPU time':>10}")
@@ -302,7 +302,7 @@ def main(argv=None):
     print(f"  {'bare OpenCV loop (grey + calc)':<34}{t_bare * 1e6:>9.1f}")
     for name, t in zip(_STEPS, steps):
         print(f"  {name:<34}{t * 1e6:>9.1f}  {t / t_bare:>6.1%} of bare")
-    print(f"  {'rest (dask, xarray, ...)':<34}{rest * 1e6:>9.1f}  {rest / t_bare:>6.1%} of bare")
+    print(f"  {'rest (call, xarray, ...)':<34}{rest * 1e6:>9.1f}  {rest / t_bare:>6.1%} of bare")
     post = t_pipe - steps[:2].sum()
     print(f"  {'compute_flow_features':<34}{t_pipe * 1e6:>9.1f}  ratio {t_bare / t_pipe:.3f}; "
           f"after the flow {post * 1e6:.0f} us, budget for {TARGET}: "

@@ -13,7 +13,8 @@ computed together in reused per-thread buffers, and the normalisation runs over 
 chunk (:func:`_chunk_features`). Each chunk travels in a :class:`_Chunk`, opaque to dask, which would otherwise walk every
 sample mapping and array when it builds the tasks (about 40 us per sample); on the local
 threaded scheduler the tasks form a plain graph for :func:`dask.threaded.get` (no
-collections to optimise), and each task advances the progress bar itself.
+collections to optimise; with one thread the tasks run one after the other in the calling
+thread, without the scheduler), and each task advances the progress bar itself.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from .optical import FLOW_METHODS, flow_compute
 
 _CHUNKS_PER_THREAD = 4
 _MAX_CHUNK = 16
-_GROUP = 4  # consecutive flows of one shape whose maps are computed together
+_GROUP = 8  # consecutive flows of one shape whose maps are computed together
 
 __all__ = ["compute_flow_features", "cache_flow", "load_flow", "sample_features"]
 
@@ -80,10 +81,8 @@ def _chunk_features(samples: list, *, method: str, size: int, normalize: str,
     maps = np.empty((len(samples), 3, size, size), np.float64)
     ws, group = None, []
 
-    def flush():
-        out = np.empty((len(group), 3, size, size), np.float64)
-        ws.maps(len(group), size, subtract_global, out)
-        maps[group] = out
+    def flush():  # the group holds consecutive samples: their maps are a slice of maps
+        ws.maps(len(group), size, subtract_global, maps[group[0]:group[-1] + 1])
         group.clear()
 
     for i, sample in enumerate(samples):
@@ -221,14 +220,19 @@ def compute_flow_features(samples: Iterable[Mapping[str, Any]], *, method: str =
             import dask.threaded
 
             run = partial(_chunk_task, bar=bar, **kw)
-            graph = {("flow-features", i): (run, c) for i, c in enumerate(chunks)}
             old = cv2.getNumThreads()
             try:
-                # one worker: hand it all the chunks at once (chunksize -1), so that it never
-                # waits for the scheduler thread between chunks; several: one at a time,
-                # which balances the load between them
-                results = dask.threaded.get(graph, list(graph), num_workers=n_workers,
-                                            chunksize=-1 if n_threads == 1 else 1)
+                if n_threads == 1:
+                    # one thread: the chunks one after the other in this one, as dask's
+                    # scheduler would run them on its single worker, without its graph,
+                    # queue and hand-over between threads
+                    results = [run(c) for c in chunks]
+                else:
+                    # several: dask hands out the chunks one at a time, which balances
+                    # the load between the threads
+                    graph = {("flow-features", i): (run, c) for i, c in enumerate(chunks)}
+                    results = dask.threaded.get(graph, list(graph), num_workers=n_workers,
+                                                chunksize=1)
             finally:
                 cv2.setNumThreads(old)
     finally:

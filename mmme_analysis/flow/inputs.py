@@ -26,9 +26,10 @@ float32 flow, and the three maps are resized in one call; :func:`compute_flow_fe
 normalises a whole chunk of samples at once (the same per-sample arithmetic).
 
 The kernels are faster forms of the plain NumPy computation with bit-identical results:
-the median is that of :func:`numpy.median` from one SIMD partition per channel
-(:func:`_median_rows`), the strain's gradients those of :func:`numpy.gradient` on
-flattened planes, and ``maxabs`` takes one square root per sample
+the median is that of :func:`numpy.median`, selected among the values of a bracket around
+it estimated from a sample (:func:`_median_rows`), the strain that of :func:`numpy.gradient`
+on flattened planes (:func:`~mmme_analysis.flow.strain._strain_uv`), and ``maxabs`` takes
+one square root per sample
 (``sqrt(max(u^2 + v^2))`` equals ``max(sqrt(u^2 + v^2))``).
 """
 from __future__ import annotations
@@ -138,17 +139,17 @@ def flow_inputs(flow, *, size: int = 28, normalize: str = "maxabs",
     return _normalize(x.astype(np.float64), normalize)
 
 
-def _median_rows(a: np.ndarray) -> np.ndarray:
+def _select_rows(a: np.ndarray) -> np.ndarray:
     """``numpy.median(a, axis=1)`` of a float32 ``a`` (rows, n), bit for bit; ``a`` is reordered.
 
     :func:`numpy.median` partitions a copy at ``n // 2 - 1``, ``n // 2`` and the last index
-    (its NaN check); a partition at several indices takes NumPy's general selection, about
-    three times slower than its SIMD selection of one index. Here ``a`` itself (a scratch
-    copy) is partitioned at ``k = n // 2`` alone, which gives the upper middle value; the
-    lower one (even ``n``) is the maximum of the ``k`` values left of it, and the two are
-    averaged as :func:`numpy.mean` does (their float32 sum halved). A NaN sorts after every
-    number, into the part right of ``k``, whose maximum is then NaN: that row's median is
-    NaN, as NumPy's.
+    (its NaN check); a partition at several indices takes NumPy's general selection, slower
+    than its SIMD selection of one index. Here ``a`` itself (a scratch copy) is partitioned
+    at ``k = n // 2`` alone, which gives the upper middle value; the lower one (even ``n``)
+    is the maximum of the ``k`` values left of it, and the two are averaged as
+    :func:`numpy.mean` does (their float32 sum halved). A NaN sorts after every number,
+    into the part right of ``k``, whose maximum is then NaN: that row's median is NaN, as
+    NumPy's.
     """
     n = a.shape[1]
     k = n // 2
@@ -158,6 +159,63 @@ def _median_rows(a: np.ndarray) -> np.ndarray:
         med += a[:, :k].max(axis=1)
         med /= 2
     med[np.isnan(a[:, k:].max(axis=1))] = np.nan
+    return med
+
+
+_BRACKET_MIN = 2048  # rows shorter than this take the full selection
+_BRACKET_SAMPLE = 512  # at most this many values of a row estimate where its median lies
+_BRACKET_Z = 2.5  # half-width of the bracket, in standard deviations of the estimate's rank
+
+
+def _median_rows(a: np.ndarray) -> np.ndarray:
+    """``numpy.median(a, axis=1)`` of a float32 ``a`` (rows, n), exactly; ``a`` is left unchanged.
+
+    The two middle order statistics (``k - 1`` and ``k = n // 2``) are selected among the
+    few values of a bracket ``[lo, hi]`` around the median instead of among all ``n``
+    (a selection costs several ns per value, the bracket's comparisons a fraction of one):
+    ``lo`` and ``hi`` are order statistics of a sorted strided sample of at most
+    ``_BRACKET_SAMPLE`` values (NumPy sorts up to 512 float32 values with a sorting
+    network, much faster per value than more), ``_BRACKET_Z`` standard deviations of the
+    sample median's rank on either side of it. With ``c`` values below ``lo``, the order
+    statistic ``k`` of the row is the order statistic ``k - c`` of the values in the
+    bracket (those below ``lo`` are smaller than all of them, those above ``hi`` larger),
+    when the bracket holds both middle ones; otherwise (rarely: an unlucky sample) the row
+    takes the full selection (:func:`_select_rows`). The bracket's values are selected as
+    there (one partition at the upper middle one, the lower one the maximum left of it). A
+    NaN fails both comparisons, so it lands in the bracket's values, and its row's median
+    is NaN, as NumPy's. The middle values are averaged as :func:`numpy.mean` does (their
+    float32 sum halved); the result is NumPy's value (a zero may differ in sign only, which
+    compares equal).
+    """
+    rows, n = a.shape
+    if n < _BRACKET_MIN:
+        return _select_rows(a.copy())
+    k = n // 2
+    smp = np.sort(a[:, ::-(-n // _BRACKET_SAMPLE)], axis=1)
+    m = smp.shape[1]
+    margin = int(_BRACKET_Z * 0.5 * np.sqrt(m)) + 1
+    i_lo, i_hi = max((m - 1) // 2 - margin, 0), min(m // 2 + margin, m - 1)
+    below = np.less(a, smp[:, i_lo:i_lo + 1])
+    out = np.greater(a, smp[:, i_hi:i_hi + 1])
+    # per row (a count of one row takes NumPy's fast path, one along an axis does not)
+    c_lo = [np.count_nonzero(r) for r in below]
+    c_in = [n - c - np.count_nonzero(r) for c, r in zip(c_lo, out)]
+    np.logical_or(out, below, out=out)
+    inside = a[np.logical_not(out, out=out)]  # the bracket's values, row after row
+    med = np.empty(rows, np.float32)
+    start = 0
+    for r in range(rows):
+        kk, vals = k - c_lo[r], inside[start:start + c_in[r]]
+        start += c_in[r]
+        if not 1 <= kk < c_in[r]:
+            med[r] = _select_rows(a[r:r + 1].copy())[0]
+            continue
+        vals.partition(kk)
+        v = vals[kk:kk + 1].copy()
+        if n % 2 == 0:
+            v += vals[:kk].max()
+            v /= 2
+        med[r] = np.nan if np.isnan(vals[kk:].max()) else v[0]
     return med
 
 
@@ -185,13 +243,15 @@ class _Workspace:
     def __init__(self, h: int, w: int, capacity: int = 4):
         self.capacity = capacity
         self.planes = np.empty((3, capacity, h, w), np.float32)
-        self._scratch = np.empty(2 * capacity * h * w, np.float32)
         self._grad = np.empty(2 * capacity * h * w, np.float32)
         self._merged = np.empty((h, w, 3), np.float32)
 
     def put(self, j: int, flow: np.ndarray) -> None:
-        """Copy ``flow`` (y, x, 2), float32, into slot ``j``."""
-        np.copyto(self.planes[:2, j], flow.transpose(2, 0, 1))
+        """Copy ``flow`` (y, x, 2), float32, into slot ``j`` (OpenCV's split, in place)."""
+        u, v = self.planes[0, j], self.planes[1, j]
+        got = cv2.split(flow, [u, v])  # returns the arrays given when it wrote into them
+        if got[0] is not u or got[1] is not v:
+            np.copyto(self.planes[:2, j], flow.transpose(2, 0, 1))
 
     def maps(self, m: int, size: int, subtract_global: bool, out: np.ndarray) -> None:
         """The (3, size, size) maps of slots ``0..m-1`` into ``out`` (m, 3, size, size).
@@ -202,23 +262,24 @@ class _Workspace:
         n = h * w
         uv = self.planes[:2, :m]  # two contiguous blocks (m, y, x)
         if subtract_global:
-            scratch = self._scratch[:2 * m * n].reshape(2, m, n)
-            np.copyto(scratch, uv.reshape(2, m, n))
-            uv -= _median_rows(scratch.reshape(2 * m, n)).reshape(2, m, 1, 1)
-        _strain_uv(uv, out=self.planes[2, :m], scratch=self._grad[:2 * m * n].reshape(2, m, h, w))
+            uv -= _median_rows(uv.reshape(2 * m, n)).reshape(2, m, 1, 1)
+        # twice the strain: its halving is folded into the scaling below (exact: a resize
+        # of 2 s is 2 resize(s), bit for bit, as is any scaling by a power of two)
+        _strain_uv(uv, out=self.planes[2, :m], scratch=self._grad[:2 * m * n].reshape(2, m, h, w),
+                   halve=False)
         interp = cv2.INTER_AREA if (h >= size and w >= size) else cv2.INTER_LINEAR
         r = np.empty((m, size, size, 3), np.float32)
         for j in range(m):
             cv2.merge([self.planes[0, j], self.planes[1, j], self.planes[2, j]], dst=self._merged)
             cv2.resize(self._merged, (size, size), dst=r[j], interpolation=interp)
-        # u, v in pixels of the resized image (the strain is dimensionless)
-        np.multiply(r.transpose(0, 3, 1, 2), np.float32([size / w, size / h, 1.0])[:, None, None],
+        # u, v in pixels of the resized image (the strain is dimensionless), the strain halved
+        np.multiply(r.transpose(0, 3, 1, 2), np.float32([size / w, size / h, 0.5])[:, None, None],
                     out=out, dtype=np.float32)
 
 
 _WORKSPACES = threading.local()
 _MAX_WORKSPACES = 4  # shapes per thread
-_WORKSPACE_BYTES = 8 << 20  # largest workspace kept (7 float32 planes per flow slot)
+_WORKSPACE_BYTES = 8 << 20  # largest workspace kept (5 float32 planes per flow slot)
 
 
 def _workspace(h: int, w: int, capacity: int) -> _Workspace:
@@ -227,7 +288,7 @@ def _workspace(h: int, w: int, capacity: int) -> _Workspace:
     Its capacity is at most ``capacity`` and fits in ``_WORKSPACE_BYTES`` (at least one
     flow); a workspace larger than that (big frames) is not kept.
     """
-    per_flow = 7 * 4 * h * w
+    per_flow = 5 * 4 * h * w
     capacity = max(1, min(capacity, _WORKSPACE_BYTES // per_flow))
     if capacity * per_flow > _WORKSPACE_BYTES:
         return _Workspace(h, w, capacity)
