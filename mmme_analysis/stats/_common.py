@@ -41,3 +41,19 @@ def check_annotations(ann, columns) -> pd.DataFrame:
             f"(see docs/data_model.md), missing {missing!r}"
         )
     return ann
+
+
+def fdr_columns(out: pd.DataFrame, *, alpha: float, method: str) -> pd.DataFrame:
+    """Add ``q`` and ``reject`` to ``out`` (in place, returned): the false-discovery-rate
+    correction (:func:`statsmodels.stats.multitest.multipletests`) of its finite ``p`` over
+    all rows; rows without a p-value get NaN ``q`` and are not rejected."""
+    from statsmodels.stats.multitest import multipletests
+
+    out["q"] = np.nan
+    out["reject"] = False
+    ok = out["p"].notna().to_numpy()
+    if ok.any():
+        reject, q, _, _ = multipletests(out.loc[ok, "p"].to_numpy(), alpha=alpha, method=method)
+        out.loc[ok, "q"] = q
+        out.loc[ok, "reject"] = reject
+    return out

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_int, check_option
+from ._common import fdr_columns
 
 __all__ = ["correlate", "CORRELATION_METHODS"]
 
@@ -54,8 +55,6 @@ def correlate(df: pd.DataFrame, features=None, *, labels=(), method: str = "spea
         Columns ``x``, ``y``, ``kind`` ("feature-feature" / "feature-label"),
         ``method``, ``r``, ``p``, ``n``, ``q`` (FDR-adjusted p), ``reject``.
     """
-    from statsmodels.stats.multitest import multipletests
-
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"Invalid value for 'df': expected a pandas DataFrame, got {type(df).__name__}")
     check_option("method", method, CORRELATION_METHODS)
@@ -91,11 +90,4 @@ def correlate(df: pd.DataFrame, features=None, *, labels=(), method: str = "spea
     out.insert(3, "method", method)
     too_few = out["n"] < min_n
     out.loc[too_few, ["r", "p"]] = np.nan
-    out["q"] = np.nan
-    out["reject"] = False
-    ok = out["p"].notna().to_numpy()
-    if ok.any():
-        reject, q, _, _ = multipletests(out.loc[ok, "p"].to_numpy(), alpha=alpha, method=fdr_method)
-        out.loc[ok, "q"] = q
-        out.loc[ok, "reject"] = reject
-    return out
+    return fdr_columns(out, alpha=alpha, method=fdr_method)

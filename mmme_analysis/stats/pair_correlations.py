@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_int, check_option, check_positive, check_rng
-from ._common import fit_mixedlm
+from ._common import fdr_columns, fit_mixedlm
 
 __all__ = ["METHODS", "correlation_matrix", "rm_corr", "pair_correlation", "pair_mixedlm", "permutation_null",
            "loso_influence"]
@@ -198,8 +198,6 @@ def correlation_matrix(df: pd.DataFrame, features, *, method: str = "pearson", a
     >>> m[["x", "y", "reject"]].values.tolist()
     [['u', 'v', True], ['u', 'w', False], ['v', 'w', False]]
     """
-    from statsmodels.stats.multitest import multipletests
-
     check_option("method", method, METHODS)
     check_positive("alpha", alpha)
     features = list(features)
@@ -218,13 +216,7 @@ def correlation_matrix(df: pd.DataFrame, features, *, method: str = "pearson", a
             r, p, n = _stat(xv, yv, codes, method)
             rows.append({"x": a, "y": b, "method": method, "r": r, "p": p, "n": n})
         out = pd.DataFrame(rows, columns=["x", "y", "method", "r", "p", "n"])
-        out["q"] = np.nan
-        out["reject"] = False
-        ok = out["p"].notna().to_numpy()
-        if ok.any():
-            reject, q, _, _ = multipletests(out.loc[ok, "p"].to_numpy(), alpha=alpha, method=fdr_method)
-            out.loc[ok, "q"] = q
-            out.loc[ok, "reject"] = reject
+        fdr_columns(out, alpha=alpha, method=fdr_method)
     values = {c: pd.to_numeric(df[c], errors="coerce").notna().to_numpy() for c in features}
     subject = df["subject"].astype(str).to_numpy()
     out["n_subjects"] = [int(pd.unique(subject[values[a] & values[b]]).size) for a, b in zip(out["x"], out["y"])]
