@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._validate import check_int, check_option, check_positive, check_type
-from .config import resolve_device
+from .._validate import check_int, check_option, check_type
+from .config import TrainConfig, resolve_device
 from .loso import class_weights
 from .metrics import megc_metrics
 
@@ -27,13 +27,13 @@ _MODEL_MODALITIES = {"mes_eeg": ("video", "eeg"), "me_ps": ("video", "eeg", "per
 
 
 @dataclass(frozen=True)
-class FusionConfig:
-    """Hyper-parameters of one fusion LOSO run.
+class FusionConfig(TrainConfig):
+    """Hyper-parameters of one fusion LOSO run: a :class:`~mmme_analysis.training.TrainConfig`
+    (``epochs``, ``lr``, ``batch_size``, ``weight_decay``, ``seed``, ``class_weight``,
+    ``device``, ``num_threads``, with ``lr = 3e-3`` and ``batch_size = 16`` by default) and:
 
     Parameters
     ----------
-    epochs, lr, batch_size, weight_decay, seed, class_weight, device, num_threads
-        As in :class:`~mmme_analysis.training.TrainConfig`.
     val_subjects : int
         Training subjects held out of each fold for model selection (best validation UF1).
     model_kwargs : tuple of (str, value)
@@ -45,25 +45,14 @@ class FusionConfig:
     1
     """
 
-    epochs: int = 30
     lr: float = 3e-3
     batch_size: int = 16
-    weight_decay: float = 1e-4
-    seed: int = 0
-    class_weight: str = "balanced"
-    device: str = "auto"
-    num_threads: int | None = None
     val_subjects: int = 1
     model_kwargs: tuple = ()
 
     def __post_init__(self):
-        check_int("epochs", self.epochs, min_value=1)
-        check_positive("lr", self.lr)
+        super().__post_init__()
         check_int("batch_size", self.batch_size, min_value=2)
-        check_positive("weight_decay", self.weight_decay, allow_zero=True)
-        check_int("seed", self.seed, min_value=0)
-        check_option("class_weight", self.class_weight, ("balanced", "none"))
-        check_option("device", self.device, ("auto", "cpu", "cuda"))
         check_int("val_subjects", self.val_subjects, min_value=0)
 
 
