@@ -60,34 +60,42 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serve_app(*args):
-    """``panel serve tests/dashboard/explorer_app.py [--args ARGS]`` on 127.0.0.1: its URL."""
+def _panel_serve(scripts, ready: str, args=(), timeout: float = 120.0):
+    """``panel serve SCRIPTS [--args ARGS]`` on 127.0.0.1, on a free port: its base URL, once
+    ``ready`` (an app's path) renders a first session (this also warms the imports)."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "panel", "serve", str(HERE / "explorer_app.py"), "--address", "127.0.0.1",
-           "--port", str(port),
-           "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", "1"] + (["--args", *args] if args else [])
+    cmd = [sys.executable, "-m", "panel", "serve", *map(str, scripts), "--address", "127.0.0.1",
+           "--port", str(port), "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", "1"]
+    cmd += ["--args", *args] if args else []
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/explorer_app"
-    deadline = time.monotonic() + 120
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
     try:
-        while True:  # ready when a first session renders (this also warms the imports)
+        while True:
             if proc.poll() is not None:
                 pytest.fail("panel serve exited:\n" + proc.stdout.read().decode(errors="replace")[-3000:])
             try:
-                with urllib.request.urlopen(url, timeout=60) as r:
+                with urllib.request.urlopen(base + ready, timeout=timeout / 2) as r:
                     if r.status == 200:
                         break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail("panel serve did not answer within 120 s")
+                    pytest.fail(f"panel serve did not answer within {timeout:.0f} s")
                 time.sleep(0.3)
-        yield url
+        yield base
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextlib.contextmanager
+def _serve_app(*args):
+    """``panel serve tests/dashboard/explorer_app.py [--args ARGS]``: its URL."""
+    with _panel_serve([HERE / "explorer_app.py"], "/explorer_app", args) as base:
+        yield base + "/explorer_app"
 
 
 @pytest.fixture(scope="module")

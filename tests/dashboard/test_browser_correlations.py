@@ -9,19 +9,14 @@ heat-map cell makes its two features the pair.
 """
 from __future__ import annotations
 
-import contextlib
 import html
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 
 import numpy as np
 import pytest
 
 from . import test_browser as _tb
-from .test_browser import REPO, _free_port, _until
+from .test_browser import REPO, _panel_serve, _until
 
 browser = _tb.browser
 
@@ -96,35 +91,10 @@ PAGE_TEXT = """() => {
 }"""
 
 
-@contextlib.contextmanager
 def _serve_both():
     """``panel serve dashboards/correlations.py dashboards/explorer.py`` (the demo): the base URL."""
-    port = _free_port()
-    cmd = [sys.executable, "-m", "panel", "serve", str(REPO / "dashboards" / "correlations.py"),
-           str(REPO / "dashboards" / "explorer.py"), "--address", "127.0.0.1", "--port", str(port),
-           "--allow-websocket-origin", f"127.0.0.1:{port}", "--num-procs", "1", "--args", "--n-permutations", "200"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail("panel serve exited:\n" + proc.stdout.read().decode(errors="replace")[-3000:])
-            try:
-                with urllib.request.urlopen(f"{base}/correlations", timeout=90) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("panel serve did not answer within 180 s")
-                time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return _panel_serve([REPO / "dashboards" / "correlations.py", REPO / "dashboards" / "explorer.py"],
+                        "/correlations", ["--n-permutations", "200"], timeout=180.0)
 
 
 def _demo():
