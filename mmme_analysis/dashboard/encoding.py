@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_option
+from ..io.video import held as _held
 
 __all__ = ["IMAGE_FORMATS", "encode_image", "mime_type", "placeholder_image", "scale_image", "scaled_size"]
 
@@ -17,11 +18,8 @@ def mime_type(image_format: str) -> str:
 
 
 def scaled_size(height: int, width: int, max_width: int | None) -> tuple:
-    """(height, width) of an image ``height x width`` scaled down to ``max_width``.
-
-    The width becomes ``max_width`` exactly and the height ``round(height * max_width /
-    width)`` (at least 1); an image no wider than ``max_width``, or a ``max_width`` of
-    None, keeps its size.
+    """(height, width) of an image ``height x width`` scaled down to ``max_width``
+    (:func:`mmme_analysis.io.video.held.scaled_size`: the rule of the readers' scaled reads).
 
     Examples
     --------
@@ -29,20 +27,18 @@ def scaled_size(height: int, width: int, max_width: int | None) -> tuple:
     >>> scaled_size(1088, 2048, 420), scaled_size(1088, 2048, 960), scaled_size(120, 224, 960)
     ((223, 420), (510, 960), (120, 224))
     """
-    height, width = int(height), int(width)
-    if not max_width or width <= max_width:
-        return height, width
-    return max(1, int(round(height * int(max_width) / width))), int(max_width)
+    return _held.scaled_size(height, width, max_width)
 
 
 def scale_image(rgb: np.ndarray, max_width: int | None) -> np.ndarray:
-    """``rgb`` scaled down to ``max_width`` pixels wide (:func:`scaled_size`), area-averaged.
+    """``rgb`` scaled down to ``max_width`` pixels wide, area-averaged: the readers' rule
+    (:func:`mmme_analysis.io.video.scale_to_width`), so a frame the dataset scaled while
+    reading it and one scaled here are the same pixels.
 
-    Area interpolation (``cv2.INTER_AREA``: every output pixel is the mean of the source
-    pixels it covers) at a non-integer ratio costs about 15 ms on a 2048 x 1088 frame;
-    halving first, while the image stays at least twice as wide as wanted (an exact 2 x 2
-    mean, OpenCV's fast path), then one area step to the final size costs about 4 ms and
-    differs from it by about a grey level on average.
+    Area interpolation (``cv2.INTER_AREA``) at a non-integer ratio costs about 15 ms on a
+    2048 x 1088 frame; halving first, while the image stays at least twice as wide as
+    wanted (an exact 2 x 2 mean, OpenCV's fast path), then one area step to the final size
+    costs about 4 ms and differs from it by about a grey level on average.
 
     Parameters
     ----------
@@ -56,17 +52,7 @@ def scale_image(rgb: np.ndarray, max_width: int | None) -> np.ndarray:
     ndarray
         The scaled image (``rgb`` itself when it keeps its size).
     """
-    import cv2
-
-    h, w = scaled_size(rgb.shape[0], rgb.shape[1], max_width)
-    if (h, w) == rgb.shape[:2]:
-        return rgb
-    img = rgb
-    while img.shape[1] >= 2 * w and img.shape[0] >= 2 * h and img.shape[1] % 2 == 0 and img.shape[0] % 2 == 0:
-        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    if img.shape[:2] != (h, w):
-        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
-    return img
+    return _held.scale_to_width(rgb, max_width or None)
 
 
 def encode_image(rgb: np.ndarray, image_format: str = "jpeg", *, quality: int = 85,

@@ -163,6 +163,11 @@ class FrameReader(param.Parameterized):
         ``read_frame(index) -> ndarray (y, x, rgb) uint8``, e.g. ``Dataset.frame`` bound to
         the trial; used for frames whose chunk is too large to keep. Default: read the
         frame from ``video``.
+    read_width : bool
+        Whether ``read_frame`` also takes ``width=`` and then returns the frame scaled down
+        to that width (at the size :func:`~mmme_analysis.dashboard.encoding.scaled_size`
+        gives), e.g. a reader that scales the decoder's output straight to the display
+        size, never making a full-size RGB copy. Default False: full frames, scaled here.
     label : str
         The trial, as named in messages (its id).
     scrub : callable, optional
@@ -192,14 +197,15 @@ class FrameReader(param.Parameterized):
     chunk_cache_bytes = param.Integer(default=64 * 2**20, bounds=(0, None),
                                       doc="Largest decoded video chunk kept in memory (bytes); two are kept.")
 
-    def __init__(self, video=None, *, read_frame: Callable | None = None, label: str = "",
-                 scrub: Callable | None = None, **params):
+    def __init__(self, video=None, *, read_frame: Callable | None = None, read_width: bool = False,
+                 label: str = "", scrub: Callable | None = None, **params):
         super().__init__(**params)
         self.scrub = scrub or str
         self.video = video
         self.info = video_info(video)
         self.label = str(label)
         self._read_frame = read_frame
+        self._read_width = bool(read_width) and read_frame is not None
         self._encoded = OrderedDict()
         self._chunks = OrderedDict()
 
@@ -207,6 +213,11 @@ class FrameReader(param.Parameterized):
     def mime(self) -> str:
         """MIME type of the encoded frames."""
         return mime_type(self.image_format)
+
+    @property
+    def reads_at_width(self) -> bool:
+        """Whether frames are read already scaled to :attr:`width` (``read_width``)."""
+        return self._read_width
 
     @property
     def width(self) -> int | None:
@@ -242,7 +253,7 @@ class FrameReader(param.Parameterized):
             self._encoded.move_to_end(key)
             return self._encoded[key]
         try:
-            rgb = np.asarray(self.read(index))
+            rgb = np.asarray(self.read(index, width))
             if rgb.dtype != np.uint8 or rgb.ndim != 3:
                 raise ValueError(f"expected a (y, x, rgb) uint8 frame, got {rgb.dtype} {rgb.shape}")
             data, msg = self.encode(rgb, width), ""
@@ -256,13 +267,15 @@ class FrameReader(param.Parameterized):
                 self._encoded.popitem(last=False)
         return out
 
-    def read(self, index: int) -> np.ndarray:
+    def read(self, index: int, width: int | None = None) -> np.ndarray:
         """RGB array of frame ``index``, decoded.
 
         With a chunked (dask) video whose chunks hold a few frames, the chunk is decoded
         once and kept (``chunk_cache_bytes``, two chunks), so stepping through
         neighbouring frames does not decode the chunk again; other frames are read one at
-        a time.
+        a time. ``width``: the width the frame is shown at; a ``read_frame`` that takes it
+        (``read_width``) returns the frame scaled down to it, else the frame comes full size
+        (the encoder scales it).
         """
         frames = self.video["frames"]
         chunks = getattr(frames.data, "chunks", None)
@@ -279,5 +292,7 @@ class FrameReader(param.Parameterized):
                 self._chunks.move_to_end((lo, hi))
                 return self._chunks[(lo, hi)][index - lo]
         if self._read_frame is not None:
+            if self._read_width and width:
+                return self._read_frame(index, width=int(width))
             return self._read_frame(index)
         return np.asarray(frames[index].values)

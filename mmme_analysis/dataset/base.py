@@ -87,18 +87,19 @@ def trials_frame(rows) -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
-def video_file_frame(path, index: int, *, label: str) -> np.ndarray:
+def video_file_frame(path, index: int, *, label: str, width: int | None = None) -> np.ndarray:
     """Frame ``index`` of a video file: one frame-exact seek + decode (no dask chunk).
 
     ``label`` names the trial in the error for an index past the end (the path is not
-    quoted: in the raw layout it holds the participant's name).
+    quoted: in the raw layout it holds the participant's name). ``width``: scale the frame
+    down to that width (:func:`~mmme_analysis.io.video.read_frame`).
     """
     from ..io.video import read_frame, video_index
 
     n = video_index(path).n_frames
     if index >= n:
         raise IndexError(f"Invalid value for 'index': expected < {n} frames, got {index} ({label})")
-    return read_frame(path, index)
+    return read_frame(path, index, width=width)
 
 
 class Backend:
@@ -128,15 +129,20 @@ class Backend:
         self.trials  # noqa: B018 - listing finds the problems
         return pd.DataFrame(list(getattr(self, "_problems", [])), columns=list(PROBLEM_COLUMNS), dtype=str)
 
-    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
-        """One frame (y, x, rgb) uint8 by 0-based position in the trial's ``node`` frames."""
+    def frame(self, trial: str, index: int, *, node: str = "video", width: int | None = None) -> np.ndarray:
+        """One frame (y, x, rgb) uint8 by 0-based position in the trial's ``node`` frames.
+
+        ``width``: scaled down to that width (:func:`~mmme_analysis.io.video.scale_to_width`).
+        """
+        from ..io.video import scale_to_width
+
         tree = self.load(trial)
         if node not in tree.children:
             raise ValueError(f"Invalid value for 'node': trial {trial} of {self.path} has no {node!r} frames")
         frames = tree[node]["frames"]
         if index >= frames.sizes["time"]:
             raise IndexError(f"Invalid value for 'index': expected < {frames.sizes['time']} frames, got {index}")
-        return np.asarray(frames[index].values)
+        return scale_to_width(np.asarray(frames[index].values), width)
 
     def window(self, trial: str, t0: float, t1: float) -> xr.DataTree:
         """The trial cut to ``t0 <= time < t1`` (default: :func:`slice_time` of the lazy trial)."""
@@ -275,7 +281,7 @@ class Dataset:
             raise ValueError(f"Invalid value for 't1': expected a time after t0={t0!r}, got {t1!r}")
         return self._backend.window(self._check_trial(trial), t0, t1)
 
-    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
+    def frame(self, trial: str, index: int, *, node: str = "video", width: int | None = None) -> np.ndarray:
         """One frame (y, x, rgb) uint8 at 0-based position ``index`` of a trial's frames.
 
         Parameters
@@ -287,11 +293,34 @@ class Dataset:
         node : {"video", "face", "proxy"}
             ``"video"``: full frames (from a store, read from the raw video it references);
             ``"face"``: the store's tracked face crops; ``"proxy"``: its browsing video.
+        width : int, optional
+            Scale the frame down to this width (>= 1, area-averaged); the height follows the
+            aspect ratio (rounded, at least 1); a frame no wider keeps its size (never
+            upscaled). Frames of video files are scaled straight from the decoder's output
+            (:func:`~mmme_analysis.io.video.read_frame`), others with
+            :func:`~mmme_analysis.io.video.scale_to_width`: the same rule and pixels for
+            every backend. Default: the full frame.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(y, x, 3)`` uint8 RGB.
+
+        Examples
+        --------
+        >>> import mmme_analysis as mm
+        >>> ds = mm.open_dataset(mm.demo.data_path())
+        >>> full = ds.frame("sub-01_101", 3, node="face")
+        >>> small = ds.frame("sub-01_101", 3, node="face", width=full.shape[1] // 2)
+        >>> small.shape[1] == full.shape[1] // 2
+        True
         """
         trial = self._check_trial(trial)
         index = check_int("index", index, min_value=0)
         check_option("node", node, FRAME_NODES)
-        return self._backend.frame(trial, index, node=node)
+        if width is not None:
+            width = check_int("width", width, min_value=1)
+        return self._backend.frame(trial, index, node=node, width=width)
 
     def alignment(self, trial: str) -> dict:
         """Per-device clock fits ``{device: ClockFit}`` used for this trial (empty without EEG)."""

@@ -234,14 +234,16 @@ class ImageSequenceBackend(Backend):
             attrs={"fps": self.fps, "source": str(self._folders[trial])},
         )
 
-    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
-        """One frame: a single image file decoded (no trial tree, no dask graph)."""
+    def frame(self, trial: str, index: int, *, node: str = "video", width: int | None = None) -> np.ndarray:
+        """One frame: a single image file decoded (no trial tree, no dask graph), scaled to ``width``."""
+        from ..io.video import scale_to_width
+
         if node != "video" or trial not in self._folders:
-            return super().frame(trial, index, node=node)
+            return super().frame(trial, index, node=node, width=width)
         files, _ = self._frames(trial)
         if index >= len(files):
             raise IndexError(f"Invalid value for 'index': expected < {len(files)} frames, got {index}")
-        return read_images(files, index, index + 1, image_shape(Path(files[0])))[0]
+        return scale_to_width(read_images(files, index, index + 1, image_shape(Path(files[0])))[0], width)
 
     def describe(self) -> str:
         return f"{self.name} ({self.flavour})"

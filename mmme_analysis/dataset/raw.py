@@ -228,15 +228,15 @@ class RawBackend(Backend):
         })
         return tree
 
-    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
-        """One full frame: a single frame-exact seek + decode in the trial video (no chunk)."""
+    def frame(self, trial: str, index: int, *, node: str = "video", width: int | None = None) -> np.ndarray:
+        """One frame: a single frame-exact seek + decode in the trial video (no chunk), scaled to ``width``."""
         self.trials  # noqa: B018 - fills the id -> (subject, marker) map
         subject, marker = self._keys[trial]
         ses = self.session(subject)
         try:
             if node == "video" and marker in ses.videos:
-                return video_file_frame(ses.videos[marker], index, label=f"trial {trial}")
-            return super().frame(trial, index, node=node)
+                return video_file_frame(ses.videos[marker], index, label=f"trial {trial}", width=width)
+            return super().frame(trial, index, node=node, width=width)
         except (DataFormatError, AlignmentError, ValueError, OSError) as err:  # readers quote full paths
             raise _scrubbed_error(err, ses) from None
 

@@ -312,16 +312,18 @@ class ZarrBackend(Backend):
                                   f"cannot be decoded ({type(err).__name__}: {err}); expected intact chunks (the "
                                   f"store is damaged: convert this trial again)") from err
 
-    def frame(self, trial: str, index: int, *, node: str = "video") -> np.ndarray:
-        """One frame (y, x, rgb) uint8: a single chunk read, or one seek in the raw video."""
+    def frame(self, trial: str, index: int, *, node: str = "video", width: int | None = None) -> np.ndarray:
+        """One frame (y, x, rgb) uint8: a single chunk read, or one seek in the raw video; scaled to ``width``."""
+        from ..io.video import scale_to_width
+
         path = trial_path(self.path, trial) / node / "frames"
         if not (path / "zarr.json").is_file():
             source = self._source_file(trial) if node == "video" else None
             if source is not None and source.is_file():
                 self._video(trial)  # checks the file still has the frames the store was converted from
-                return video_file_frame(source, index, label=f"trial {trial}")
+                return video_file_frame(source, index, label=f"trial {trial}", width=width)
             if source is not None:
-                return super().frame(trial, index, node=node)
+                return super().frame(trial, index, node=node, width=width)
             raise ValueError(f"Invalid value for 'node': trial {trial} of {self.path} has no {node!r} frames"
                              + (f" (its raw video {self._open(trial).attrs.get('video_source')} is not reachable "
                                 f"below {self.raw}; pass raw= to open_dataset)" if node == "video" else ""))
@@ -329,7 +331,8 @@ class ZarrBackend(Backend):
         if index >= arr.shape[0]:
             raise IndexError(f"Invalid value for 'index': expected < {arr.shape[0]} frames, got {index}")
         self._open(trial)  # checks the trial's chunks are all there
-        return self._result(lambda: np.asarray(arr[index]), trial, f"{node}/frames", (index, index + 1))
+        return scale_to_width(self._result(lambda: np.asarray(arr[index]), trial, f"{node}/frames", (index, index + 1)),
+                              width)
 
 
 def _check_same_file(path: Path, attrs: dict, label: str) -> None:

@@ -98,6 +98,48 @@ def test_frame_by_trial_id(ds):
         ds.frame(trial, -1)
 
 
+def _scaled_shape(full, width):
+    h, w = full.shape[:2]
+    return (h, w, 3) if width >= w else (max(1, round(h * width / w)), width, 3)
+
+
+def test_frame_at_width(ds):
+    from mmme_analysis.io.video import scale_to_width
+
+    trial = ds.trials["trial"].iloc[0]
+    full = ds.frame(trial, 7)
+    for width in (full.shape[1] // 2, 33, 1, full.shape[1], 10**4):
+        small = ds.frame(trial, 7, width=width)
+        assert small.shape == _scaled_shape(full, width) and small.dtype == np.uint8
+        np.testing.assert_array_equal(small, scale_to_width(full, width))
+    with pytest.raises(IndexError, match=r"Invalid value for 'index': expected < \d+ frames, got 1000000"):
+        ds.frame(trial, 10**6, width=40)
+
+
+@pytest.mark.parametrize("node", ["video", "face", "proxy"])
+def test_frame_at_width_on_the_demo_store(node):
+    from mmme_analysis.io.video import scale_to_width
+
+    demo = mm.open_dataset(mm.demo.data_path())
+    full = demo.frame("sub-01_101", 3, node=node)
+    for width in (40, full.shape[1] // 2, full.shape[1] + 1):
+        small = demo.frame("sub-01_101", 3, node=node, width=width)
+        assert small.shape == _scaled_shape(full, width)
+        np.testing.assert_array_equal(small, scale_to_width(full, width))
+
+
+@pytest.mark.parametrize("width,exc,match", [
+    (0, ValueError, r"^Invalid value for 'width': expected an integer >= 1, got 0$"),
+    (-1, ValueError, r"^Invalid value for 'width': expected an integer >= 1, got -1$"),
+    (4.0, TypeError, r"^Invalid value for 'width': expected an integer, got 4\.0$"),
+    ("40", TypeError, r"^Invalid value for 'width': expected an integer, got '40'$"),
+    (False, TypeError, r"^Invalid value for 'width': expected an integer, got False$"),
+])
+def test_frame_bad_width(ds, width, exc, match):
+    with pytest.raises(exc, match=match):
+        ds.frame(ds.trials["trial"].iloc[0], 0, width=width)
+
+
 def test_window_needs_t1_after_t0(ds):
     with pytest.raises(ValueError, match="Invalid value for 't1'"):
         ds.window(ds.trials["trial"].iloc[0], 2.0, 1.0)

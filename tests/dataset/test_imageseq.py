@@ -188,6 +188,13 @@ def test_store_round_trip(casme2, tmp_path):
     np.testing.assert_array_equal(st.frame("EP02_01f", 3), _rgb(casme2 / "CASME2_RAW_selected" / "sub01"
                                                               / "EP02_01f" / "img49.jpg"))
     np.testing.assert_array_equal(src.frame("EP02_01f", 3), st.frame("EP02_01f", 3))
+    from mmme_analysis.io.video import scale_to_width
+
+    full = src.frame("EP02_01f", 3)
+    for d in (src, st):  # image files and store chunks: the same scaling rule and pixels
+        small = d.frame("EP02_01f", 3, width=full.shape[1] // 2)
+        assert small.shape == (max(1, round(full.shape[0] * (full.shape[1] // 2) / full.shape[1])), full.shape[1] // 2, 3)
+        np.testing.assert_array_equal(small, scale_to_width(full, full.shape[1] // 2))
     with pytest.raises(TypeError, match=r"only for a video-only dataset folder"):
         mm.open_dataset(store, fps=100)
 

@@ -25,6 +25,7 @@ from ...errors import DataFormatError
 from .decode import decode_range
 from .encode import CODECS, CRF, GOP, write_pyav
 from .frames import as_frames, iter_blocks
+from .held import read_held, scale_to_width
 from .lazy import LazyFrames, chunk_len, dask_frames
 from .seek import video_index
 
@@ -233,8 +234,8 @@ def read_video(path, *, chunk_frames: int | None = None):
     )
 
 
-def read_frame(path, index: int) -> np.ndarray:
-    """Decode one frame of a video, frame-exact.
+def read_frame(path, index: int, *, width: int | None = None) -> np.ndarray:
+    """Decode one frame of a video, frame-exact, optionally scaled down to a width.
 
     Parameters
     ----------
@@ -242,6 +243,11 @@ def read_frame(path, index: int) -> np.ndarray:
         Video file.
     index : int
         0-based frame index (negative values count from the end).
+    width : int, optional
+        Width to scale the frame down to (>= 1), area-averaged
+        (:func:`~.held.scale_to_width`); the height follows the aspect ratio (rounded, at
+        least 1). A frame no wider is returned at its size (never upscaled). Default: the
+        full frame.
 
     Returns
     -------
@@ -253,6 +259,14 @@ def read_frame(path, index: int) -> np.ndarray:
     DataFormatError
         If the frame does not decode, or the decoder returns another frame in its place.
 
+    Notes
+    -----
+    Intra-only video (HuffYUV, FFV1, MJPEG) is read on a container kept open between
+    reads (per thread, a few files; reopened when the file changes) and, with ``width``,
+    scaled straight from the decoder's buffer (:mod:`.held`); the decoded frame's
+    timestamp is checked against the index, and anything unusual falls back to the
+    verified decoder (:func:`~.decode.decode_range`), as do other codecs.
+
     Examples
     --------
     >>> import pathlib, tempfile
@@ -262,9 +276,13 @@ def read_frame(path, index: int) -> np.ndarray:
     >>> path = write_video(pathlib.Path(tempfile.mkdtemp()) / "a.avi", frames, 150.0)
     >>> int(read_frame(path, 3)[0, 0, 0]), int(read_frame(path, -1)[0, 0, 0])
     (3, 4)
+    >>> read_frame(path, 3, width=4).shape
+    (4, 4, 3)
     """
     path = check_path("path", path, kind="file").resolve()
     index = check_int("index", index)
+    if width is not None:
+        width = check_int("width", width, min_value=1)
     vi = video_index(path)
     n = vi.n_frames
     if n < 1:
@@ -274,4 +292,7 @@ def read_frame(path, index: int) -> np.ndarray:
             f"Invalid value for 'index': expected a frame index in [-{n}, {n}) for {path}, got {index}"
         )
     index %= n
-    return decode_range(path, index, index + 1, index=vi)[0]
+    rgb = read_held(vi, index, width)
+    if rgb is not None:
+        return rgb
+    return scale_to_width(decode_range(path, index, index + 1, index=vi)[0], width)
