@@ -13,6 +13,7 @@ quote full paths.
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from pathlib import Path
 
@@ -93,16 +94,23 @@ def _raw_root(dataset) -> Path | None:
     return root if root.is_dir() else None
 
 
+# warnings.catch_warnings swaps process-wide state (the filters, showwarning): two sessions
+# opening trials at once in two threads would restore each other's and mix their warnings
+_OPENING = threading.Lock()
+
+
 def open_trial(dataset, trial: str, scrub) -> tuple:
     """``dataset.trial(trial)``, a damaged trial included: (tree, error, warnings).
 
     A trial the dataset cannot open gives an empty tree and ``error`` (why, scrubbed); the
     dataset's :class:`~mmme_analysis._warnings.MMMEWarning` s while opening it (what it left
     out, and why) are kept, scrubbed, and warned again. A ``trial`` that is not one of the
-    dataset's raises, as ``dataset.trial`` does.
+    dataset's raises, as ``dataset.trial`` does. Trials open one at a time in a process
+    (the warnings are caught process-wide, Python < 3.14 has no per-thread catch); a warning
+    another thread emits meanwhile is caught with them.
     """
     error, tree = "", None
-    with warnings.catch_warnings(record=True) as caught:
+    with _OPENING, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MMMEWarning)
         try:
             tree = dataset.trial(trial)

@@ -171,3 +171,37 @@ def test_address_that_cannot_be_followed_says_so_and_keeps_the_page(query, messa
     assert re.search(message, e.status) and e.status in e.messages()
     e.trial = "sub-01_102"  # opening another trial clears it
     assert e.status == ""
+
+
+def test_trials_opened_at_once_in_two_threads_keep_their_own_warnings():
+    """Two sessions opening trials at the same time: each gets its own trial's warnings."""
+    import threading
+    import time
+
+    import xarray as xr
+
+    from mmme_analysis.dashboard.notes import open_trial
+
+    class Slow:
+        trials = pd.DataFrame({"trial": ["a", "b"]})
+
+        def trial(self, trial):
+            for k in range(5):
+                warnings.warn(f"{trial}: part {k} left out", MMMEWarning, stacklevel=1)
+                time.sleep(0.01)
+            return xr.DataTree()
+
+    got = {}
+
+    def run(trial):
+        got[trial] = open_trial(Slow(), trial, lambda text: str(text))[2]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the re-warned copies
+        threads = [threading.Thread(target=run, args=(t,)) for t in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    for trial in ("a", "b"):
+        assert got[trial] == [f"{trial}: part {k} left out" for k in range(5)]
