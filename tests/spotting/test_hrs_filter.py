@@ -22,13 +22,14 @@ def _dataset(tmp_path_factory, null: bool):
         return mm.open_dataset(root)
 
 
-def _candidates(ds, seed=0):
-    """True ME intervals plus ten random decoys per trial (the decoys are false positives)."""
+def _candidates(ds, seed=0, decoys=10, span=(1.5, 13.5)):
+    """True ME intervals plus ``decoys`` random intervals per trial, apexes within ``span`` s
+    (the decoys are false positives)."""
     truth = spot_truth(ds.annotations, ds.trials["trial"])
     me = truth[truth["kind"] == "micro"].dropna()
     me = me[["video", "onset", "offset", "apex", "kind"]].astype({"onset": int, "offset": int, "apex": int})
     rng = np.random.default_rng(seed)
-    apex = rng.integers(int(1.5 * FPS), int(13.5 * FPS), size=(len(ds.trials), 10))
+    apex = rng.integers(int(span[0] * FPS), int(span[1] * FPS), size=(len(ds.trials), decoys))
     dec = pd.DataFrame([dict(video=t, onset=a - 24, offset=a + 24, apex=a, kind="micro")
                         for t, row in zip(ds.trials["trial"], apex) for a in row])
     return pd.concat([me, dec], ignore_index=True), truth
@@ -76,14 +77,7 @@ def _default_trials(tmp_path, seed: int, null: bool):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = mm.open_dataset(synthesize(tmp_path / f"{seed}-{null}", cfg, progress=False))
-        truth = spot_truth(ds.annotations, ds.trials["trial"])
-        me = truth[truth["kind"] == "micro"].dropna()
-        me = me[["video", "onset", "offset", "apex", "kind"]].astype({"onset": int, "offset": int, "apex": int})
-        rng = np.random.default_rng(seed)
-        apex = rng.integers(int(0.5 * FPS), int(5.5 * FPS), size=(len(ds.trials), 5))
-        dec = pd.DataFrame([dict(video=t, onset=a - 24, offset=a + 24, apex=a, kind="micro")
-                            for t, row in zip(ds.trials["trial"], apex) for a in row])
-        pred = pd.concat([me, dec], ignore_index=True)
+        pred, truth = _candidates(ds, seed, decoys=5, span=(0.5, 5.5))
         gain = {}
         for method in ("rise", "abs"):
             t = hrs_sweep(pred, truth, ds, etas=(2.0,), fps=FPS, method=method).xs("micro", level="kind")
