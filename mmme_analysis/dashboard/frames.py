@@ -160,14 +160,12 @@ class FrameReader(param.Parameterized):
         The trial's ``video`` node (``frames`` with dims time, y, x, rgb); None for a trial
         without video (every frame is then a placeholder saying so).
     read_frame : callable, optional
-        ``read_frame(index) -> ndarray (y, x, rgb) uint8``, e.g. ``Dataset.frame`` bound to
-        the trial; used for frames whose chunk is too large to keep. Default: read the
-        frame from ``video``.
-    read_width : bool
-        Whether ``read_frame`` also takes ``width=`` and then returns the frame scaled down
-        to that width (at the size :func:`~mmme_analysis.dashboard.encoding.scaled_size`
-        gives), e.g. a reader that scales the decoder's output straight to the display
-        size, never making a full-size RGB copy. Default False: full frames, scaled here.
+        ``read_frame(index, width=None) -> ndarray (y, x, rgb) uint8``, e.g.
+        ``Dataset.frame`` bound to the trial (every backend takes ``width``): the frame,
+        scaled down to ``width`` when given (at the size
+        :func:`~mmme_analysis.io.video.scaled_size` gives; a video file's reader scales
+        the decoder's output straight to it, never making a full-size RGB copy); used for
+        frames whose chunk is too large to keep. Default: read the frame from ``video``.
     label : str
         The trial, as named in messages (its id).
     scrub : callable, optional
@@ -197,15 +195,14 @@ class FrameReader(param.Parameterized):
     chunk_cache_bytes = param.Integer(default=64 * 2**20, bounds=(0, None),
                                       doc="Largest decoded video chunk kept in memory (bytes); two are kept.")
 
-    def __init__(self, video=None, *, read_frame: Callable | None = None, read_width: bool = False,
-                 label: str = "", scrub: Callable | None = None, **params):
+    def __init__(self, video=None, *, read_frame: Callable | None = None, label: str = "",
+                 scrub: Callable | None = None, **params):
         super().__init__(**params)
         self.scrub = scrub or str
         self.video = video
         self.info = video_info(video)
         self.label = str(label)
         self._read_frame = read_frame
-        self._read_width = bool(read_width) and read_frame is not None
         self._encoded = OrderedDict()
         self._chunks = OrderedDict()
 
@@ -213,11 +210,6 @@ class FrameReader(param.Parameterized):
     def mime(self) -> str:
         """MIME type of the encoded frames."""
         return mime_type(self.image_format)
-
-    @property
-    def reads_at_width(self) -> bool:
-        """Whether frames are read already scaled to :attr:`width` (``read_width``)."""
-        return self._read_width
 
     @property
     def width(self) -> int | None:
@@ -273,9 +265,8 @@ class FrameReader(param.Parameterized):
         With a chunked (dask) video whose chunks hold a few frames, the chunk is decoded
         once and kept (``chunk_cache_bytes``, two chunks), so stepping through
         neighbouring frames does not decode the chunk again; other frames are read one at
-        a time. ``width``: the width the frame is shown at; a ``read_frame`` that takes it
-        (``read_width``) returns the frame scaled down to it, else the frame comes full size
-        (the encoder scales it).
+        a time. ``width``: the width the frame is shown at; ``read_frame`` returns the frame
+        scaled down to it, frames from ``video`` come full size (the encoder scales them).
         """
         frames = self.video["frames"]
         chunks = getattr(frames.data, "chunks", None)
@@ -292,7 +283,5 @@ class FrameReader(param.Parameterized):
                 self._chunks.move_to_end((lo, hi))
                 return self._chunks[(lo, hi)][index - lo]
         if self._read_frame is not None:
-            if self._read_width and width:
-                return self._read_frame(index, width=int(width))
-            return self._read_frame(index)
+            return self._read_frame(index, width=int(width) if width else None)
         return np.asarray(frames[index].values)

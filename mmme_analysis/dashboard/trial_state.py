@@ -78,7 +78,6 @@ class TrialState(param.Parameterized):
             read = partial(reader, self.trial) if self.frame_node != "proxy" else partial(reader, self.trial,
                                                                                            node="proxy")
         self.frames = FrameReader(self.node(self.frame_node) if self.frame_node else None, read_frame=read,
-                                  read_width=read is not None and _takes(reader, "width"),
                                   label=self.trial, scrub=self.scrub, **frame_options)
 
     @property
@@ -357,15 +356,3 @@ def _cardiac(t: np.ndarray, ecg: np.ndarray, sfreq: float) -> dict:
                 time=np.asarray(ds["time"].values),
                 hr=np.asarray(ds["ECG_Rate"].values, float),
                 hr_slope=np.asarray(ds["ECG_Rate_Slope"].values, float))
-
-
-def _takes(fn, name: str) -> bool:
-    """Whether the callable ``fn`` takes a keyword argument ``name``."""
-    import inspect
-
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params and params[name].kind in (inspect.Parameter.KEYWORD_ONLY,
-                                                   inspect.Parameter.POSITIONAL_OR_KEYWORD)

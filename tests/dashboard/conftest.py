@@ -19,6 +19,7 @@ import pytest
 import xarray as xr
 
 from mmme_analysis.alignment import fits_from_json
+from mmme_analysis.io.video import scale_to_width
 
 N_BITS = 14
 BLOCK = 16
@@ -171,6 +172,7 @@ class FakeDataset:
             self.trials[col] = self.trials[col].astype("Int64")
         self.opened = []
         self.frames_read = []
+        self.widths_read = []
 
     # -- trial construction -------------------------------------------------------------
     def _video(self):
@@ -297,19 +299,21 @@ class FakeDataset:
 
         return slice_time(self.trial(trial), float(t0), float(t1))
 
-    def frame(self, trial, index, *, proxy=False):
-        """One frame (y, x, rgb) uint8, generated on demand (recorded in ``frames_read``)."""
+    def frame(self, trial, index, *, node="video", width=None):
+        """One frame (y, x, rgb) uint8, generated on demand (recorded in ``frames_read``, the
+        width asked for in ``widths_read``), scaled down to ``width`` as every backend does."""
         self._row(trial)
         spec = self.spec
         n = int(round(spec.duration * spec.fps))
-        if proxy or not spec.video:
-            raise ValueError(f"Invalid value for 'proxy': trial {trial} has {'no proxy' if proxy else 'no video'}")
+        if node != "video" or not spec.video:
+            raise ValueError(f"Invalid value for 'node': trial {trial} has no {node!r} frames")
         if not 0 <= index < n:
             raise IndexError(f"Invalid value for 'index': expected < {n} frames, got {index}")
         self.frames_read.append(int(index))
         if index in spec.broken_frames:
             raise OSError(f"cannot decode frame {index}")
-        return make_frame(int(index), spec.height, spec.width, spec.textured, spec.stamp_block)
+        self.widths_read.append(width)
+        return scale_to_width(make_frame(int(index), spec.height, spec.width, spec.textured, spec.stamp_block), width)
 
     def proxy(self, trial):
         self._row(trial)

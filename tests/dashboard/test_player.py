@@ -91,37 +91,17 @@ def test_page_box_sets_the_frame_width_of_the_open_trial():
 
 
 
-class _ScalingDataset(FakeDataset):
-    """A dataset whose ``frame`` also takes ``width=`` (scaled straight to the display size)."""
-
-    def __init__(self, spec):
-        super().__init__(spec)
-        self.widths = []
-
-    def frame(self, trial, index, *, proxy=False, width=None):
-        self.widths.append(width)
-        return scale_image(super().frame(trial, index, proxy=proxy), width)
-
-
-def test_reader_asks_a_scaling_dataset_for_frames_at_the_display_width():
-    ds = _ScalingDataset(FakeSpec(duration=1.0, frames_per_chunk=150, **CAMERA))
+def test_reader_asks_the_dataset_for_frames_at_the_display_width():
+    ds = FakeDataset(FakeSpec(duration=1.0, frames_per_chunk=150, **CAMERA))
     state = TrialState(ds, "sub-01_101")
     state.frames.display_width = 420
     img = _decode(state.frame(42).data)
-    assert ds.widths == [420]  # read at the size shown: no full-size frame comes back
+    assert ds.widths_read == [420]  # read at the size shown: no full-size frame comes back
     assert img.shape == (223, 420, 3) and frame_bits(img, block=128 * 420 / 2048) == 42
     state.frames.display_width = None
-    assert _decode(state.frame(43).data).shape == (510, 960, 3) and ds.widths == [420, 960]
-
-
-def test_reader_reads_full_frames_of_a_dataset_that_does_not_scale():
-    ds = FakeDataset(FakeSpec(duration=1.0, frames_per_chunk=150, **CAMERA))
-    calls = []
-    frame = ds.frame
-    ds.frame = lambda trial, index, **kw: calls.append(kw) or frame(trial, index, **kw)
-    state = TrialState(ds, "sub-01_101")
-    state.frames.display_width = 420
-    assert _decode(state.frame(7).data).shape == (223, 420, 3) and calls == [{}]
+    assert _decode(state.frame(43).data).shape == (510, 960, 3) and ds.widths_read == [420, 960]
+    state.frames.max_frame_width = None  # no width known: the dataset's full frame
+    assert _decode(state.frame(44).data).shape == (1088, 2048, 3) and ds.widths_read == [420, 960, None]
 
 
 # -- requests off the event loop -------------------------------------------------------
