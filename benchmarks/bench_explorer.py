@@ -28,6 +28,10 @@ Chromium (Playwright) then makes the same random seeks on both:
 * every cursor moved (Explorer): slider moved -> the time cursor line over every plot at
   the frame's time, at paint;
 * alone and with ``--sessions`` concurrent sessions seeking at the same time;
+* stepping frame by frame (alone): ``--steps`` steps of one frame forward from each of 5
+  random frames, one every 150 ms (a person on the arrow key), where the Explorer's
+  read-ahead has the next frame at hand after the first step (the baseline has none): all
+  steps, the first ones, the others;
 * bytes and websocket messages received by the browser per seek, and per change of the
   visible range (10 s, the whole trial); the size the frames arrive at and the size the
   page shows them at; the CPU time per seek of the server and of Chromium;
@@ -51,7 +55,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from explorer_browser import N_BITS, Session, browser_cpu_s, process_cpu_s, run_seeks, serve  # noqa: E402
+from explorer_browser import N_BITS, Session, browser_cpu_s, process_cpu_s, run_seeks, run_steps, serve  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -235,8 +239,14 @@ async def bench(args, spec, info):
                 alone = await run_seeks([s0], app, frames, times)
                 cpu = {"server": 1e3 * (process_cpu_s(proc.pid) - cpu0) / len(alone),
                        "browser": 1e3 * (await browser_cpu_s(cdp) - page0) / len(alone)}
+                steps = await run_steps(s0, app, frames[:5] % (info.n_frames - args.steps - 1), args.steps,
+                                        info.time) if args.steps else []
                 res = {"alone": {k: summarize(alone, k) for k in ("frame_ms", "cursor_ms", "first_msg_ms",
                                                                   "last_msg_ms")},
+                       "steps": {k: summarize(steps, k) for k in ("frame_ms", "cursor_ms")} if steps else None,
+                       "steps_after_the_first": {k: summarize([r for r in steps if r["step"] > 1], k)
+                                                 for k in ("frame_ms", "cursor_ms")} if steps else None,
+                       "steps_first": summarize([r for r in steps if r["step"] == 1], "frame_ms") if steps else None,
                        "cpu_ms_per_seek": cpu,
                        "exact_frames": _exact(alone), "bytes_per_seek": summarize(alone, "bytes"),
                        "messages_per_seek": summarize(alone, "messages"),
@@ -262,7 +272,7 @@ async def bench(args, spec, info):
                 proc.wait(20)
         await browser.close()
     e, b = out["explorer"], out["baseline"]
-    for when in ("alone", "concurrent"):
+    for when in ("alone", "concurrent") + (("steps",) if args.steps else ()):
         for q in ("p50", "p95"):
             out[f"ratio_frame_{q}_{when}_explorer_over_baseline"] = (e[when]["frame_ms"][q]
                                                                      / b[when]["frame_ms"][q])
@@ -319,6 +329,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeks", type=int, default=50)
     parser.add_argument("--sessions", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=10, help="frame steps from each of 5 frames (0: none)")
     parser.add_argument("--data", choices=("real", "fake"), default="real")
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "mmme-bench-explorer"),
                         help="folder of the generated trial (real data)")
@@ -331,7 +342,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     spec = "fake"
     if args.quick:
-        args.data, args.seeks, args.sessions, spec = "fake", 5, 2, "fake:4"
+        args.data, args.seeks, args.sessions, args.steps, spec = "fake", 5, 2, 3, "fake:4"
     if args.data == "real":
         spec = f"real:{prepare_real(Path(args.cache), args.duration, args.size)}"
     if args.prepare_only:

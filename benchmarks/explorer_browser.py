@@ -239,3 +239,19 @@ async def run_seeks(sessions, app, frames, times):
 
     results = await asyncio.gather(*(one(k, s) for k, s in enumerate(sessions)))
     return [r for rs in results for r in rs]
+
+
+async def run_steps(session, app, starts, n_steps, time_of, pause_ms=150):
+    """Frame-by-frame stepping: from each of ``starts`` (a seek, not recorded), ``n_steps``
+    steps of one frame forward, one every ``pause_ms`` (a person pressing the arrow key:
+    about 7 steps a second), each timed as a seek; each row says its ``step`` (1: the first
+    after the seek, which no read-ahead can have prepared)."""
+    rows = []
+    for start in starts:
+        start = int(start)
+        await session.seek(app, start, time_of(start))
+        await session.page.wait_for_timeout(pause_ms)
+        for k in range(1, n_steps + 1):
+            rows.append({**await session.seek(app, start + k, time_of(start + k)), "step": k})
+            await session.page.wait_for_timeout(max(0, pause_ms - 60))  # seek() waits 60 ms itself
+    return rows

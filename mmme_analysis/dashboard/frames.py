@@ -8,6 +8,7 @@ server keeps running on a damaged file.
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,8 +181,10 @@ class FrameReader(param.Parameterized):
     Frames are encoded at :attr:`width` (the smaller of ``max_frame_width`` and
     ``display_width``), scaled down on the server (see
     :func:`~mmme_analysis.dashboard.encoding.encode_image`), so that the browser receives
-    the pixels it shows and no more. :meth:`frame` may run on a worker thread, one call at
-    a time.
+    the pixels it shows and no more. :meth:`frame` may run on worker threads, two at once
+    (the player's request and its read-ahead): the caches are shared under a lock, the
+    frames are read outside it (the dataset's ``frame`` reads from any thread: each keeps
+    its own open video files).
     """
 
     image_format = param.Selector(default="jpeg", objects=list(IMAGE_FORMATS), doc="Frame encoding.")
@@ -205,6 +208,7 @@ class FrameReader(param.Parameterized):
         self._read_frame = read_frame
         self._encoded = OrderedDict()
         self._chunks = OrderedDict()
+        self._lock = threading.Lock()  # the caches: frames are read on two threads (request, read-ahead)
 
     @property
     def mime(self) -> str:
@@ -230,7 +234,8 @@ class FrameReader(param.Parameterized):
         if self.info is None:
             return None
         index = int(np.clip(int(index), 0, self.info.n_frames - 1))
-        return self._encoded.get((index, self.image_format, self.jpeg_quality, self.width))
+        with self._lock:
+            return self._encoded.get((index, self.image_format, self.jpeg_quality, self.width))
 
     def frame(self, index: int) -> Frame:
         """Encoded frame at position ``index`` (clipped), or a placeholder with a message."""
@@ -241,9 +246,10 @@ class FrameReader(param.Parameterized):
         index = int(np.clip(int(index), 0, info.n_frames - 1))
         width = self.width  # read once: a display size may change while this runs
         key = (index, self.image_format, self.jpeg_quality, width)
-        if key in self._encoded:
-            self._encoded.move_to_end(key)
-            return self._encoded[key]
+        with self._lock:
+            if key in self._encoded:
+                self._encoded.move_to_end(key)
+                return self._encoded[key]
         try:
             rgb = np.asarray(self.read(index, width))
             if rgb.dtype != np.uint8 or rgb.ndim != 3:
@@ -254,9 +260,10 @@ class FrameReader(param.Parameterized):
             data = self.encode(placeholder_image(min(info.height, 480), min(info.width, 640), msg), width)
         out = Frame(index=index, time=info.time(index), data=data, mime=self.mime, message=msg)
         if self.frame_cache_size:
-            self._encoded[key] = out
-            while len(self._encoded) > self.frame_cache_size:
-                self._encoded.popitem(last=False)
+            with self._lock:
+                self._encoded[key] = out
+                while len(self._encoded) > self.frame_cache_size:
+                    self._encoded.popitem(last=False)
         return out
 
     def read(self, index: int, width: int | None = None) -> np.ndarray:
@@ -276,12 +283,16 @@ class FrameReader(param.Parameterized):
             lo, hi = int(bounds[k]), int(bounds[k + 1])
             nbytes = (hi - lo) * int(np.prod(frames.shape[1:])) * frames.dtype.itemsize
             if hi - lo > 1 and nbytes <= self.chunk_cache_bytes:
-                if (lo, hi) not in self._chunks:
-                    self._chunks[(lo, hi)] = np.asarray(frames.data[lo:hi].compute())
+                with self._lock:
+                    chunk = self._chunks.get((lo, hi))
+                if chunk is None:  # decoded outside the lock (two threads may decode it both)
+                    chunk = np.asarray(frames.data[lo:hi].compute())
+                with self._lock:
+                    self._chunks[(lo, hi)] = chunk
+                    self._chunks.move_to_end((lo, hi))
                     while len(self._chunks) > 2:
                         self._chunks.popitem(last=False)
-                self._chunks.move_to_end((lo, hi))
-                return self._chunks[(lo, hi)][index - lo]
+                return chunk[index - lo]
         if self._read_frame is not None:
             return self._read_frame(index, width=int(width) if width else None)
         return np.asarray(frames[index].values)

@@ -13,7 +13,12 @@ and encoded on a worker thread of the player
 (:class:`~mmme_analysis.dashboard.worker.LatestRequest`), not on the event loop that
 every session shares, one at a time; a request that arrives while a frame is being made
 replaces any request still waiting (say a seek from the page and one from a plot click).
-A frame encoded already (stepping back, say) is sent at once, from the event loop.
+A frame encoded already (stepping back, say) is sent at once, from the event loop; after
+a step (a move of at most ``read_ahead`` frames; not after a jump), the next ``read_ahead``
+frames in its direction are read into that cache while the server has no frame request to
+work
+(:class:`~mmme_analysis.dashboard.worker.ReadAhead`), so that stepping frame by frame, or
+slow playback, finds its next frame at hand.
 The browser reports the size of the box it shows frames in (device pixels, again on
 resize), so that frames are scaled on the server to what the page shows.
 """
@@ -26,7 +31,7 @@ import param
 from panel.custom import JSComponent
 from panel.io.state import state
 
-from .worker import LatestRequest, Request
+from .worker import LatestRequest, ReadAhead, Request
 
 __all__ = ["FramePlayer"]
 
@@ -201,6 +206,8 @@ class FramePlayer(JSComponent):
         else None. A frame at hand is sent at once, without a trip to the worker thread.
     executor : concurrent.futures.Executor, optional
         Where ``source`` runs on a server; default a thread of the player's own.
+    ahead_executor : concurrent.futures.Executor, optional
+        Where frames are read ahead on a server; default another thread of its own.
     frame : int
         Current frame position; setting it from Python pushes that frame to the browser.
     n_frames : int
@@ -225,20 +232,25 @@ class FramePlayer(JSComponent):
     fps = param.Number(default=150.0, bounds=(0, None), inclusive_bounds=(False, True), doc="Frames per second (Hz).")
     t_first = param.Number(default=0.0, doc="Time of frame 0 (s).")
     message = param.String(default="", doc="Message of the last frame sent (empty when it was read).")
+    read_ahead = param.Integer(default=2, bounds=(0, 64),
+                               doc="Frames read ahead (served, with a cache) in the direction of a step (a move "
+                                   "of at most this many frames), while no frame request is being worked.")
     display_box = param.Tuple(default=None, length=2, allow_None=True,
                               doc="(width, height) in device pixels of the box the page shows frames in, "
                                   "as the browser measured it; None until it reports.")
 
     _esm = _ESM
-    _rename = {"frame": None, "message": None, "display_box": None}
+    _rename = {"frame": None, "message": None, "display_box": None, "read_ahead": None}
     _stylesheets = [_CSS]
 
-    def __init__(self, source: Callable | None = None, *, cached: Callable | None = None, executor=None, **params):
+    def __init__(self, source: Callable | None = None, *, cached: Callable | None = None, executor=None,
+                 ahead_executor=None, **params):
         super().__init__(**params)
         self._source = source
         self._cached = cached
         self._source_id = 0
-        self._requests = LatestRequest(self._work, self._deliver, executor=executor)
+        self._requests = LatestRequest(self._work, self._deliver_served, executor=executor)
+        self._ahead = ReadAhead(self._read_ahead, executor=ahead_executor)
         self._closing = set()  # documents whose end stops the worker
 
     def set_source(self, source: Callable, *, n_frames: int, fps: float, t_first: float = 0.0, frame: int = 0,
@@ -275,11 +287,11 @@ class FramePlayer(JSComponent):
             return
         fr = self._cached(request.index) if self._cached is not None and not self._requests.busy else None
         if fr is not None:  # at hand, and nothing in progress to overtake
-            self._deliver(request, fr)
+            self._deliver_served(request, fr)
             return
         if doc not in self._closing:
             self._closing.add(doc)
-            doc.on_session_destroyed(lambda _ctx: self._requests.close())
+            doc.on_session_destroyed(lambda _ctx: self._close())
         self._requests.submit(request, doc.add_next_tick_callback)
 
     def _on_page(self) -> bool:
@@ -292,6 +304,28 @@ class FramePlayer(JSComponent):
         if request.source != self._source_id or source is None:
             return None
         return source(request.index)
+
+    def _close(self) -> None:
+        self._requests.close()
+        self._ahead.close()
+
+    def _read_ahead(self, index: int) -> None:
+        """Frame ``index`` into the source's cache, unless it is there (on the read-ahead thread)."""
+        source, cached = self._source, self._cached
+        if source is not None and cached is not None and cached(index) is None:
+            source(index)
+
+    def _deliver_served(self, request: Request, fr) -> None:
+        """:meth:`_deliver` on a server, then the frames after it read ahead."""
+        previous = self.frame
+        self._deliver(request, fr)
+        # after a step (a move of at most read_ahead frames: stepping, slow playback), not
+        # after a jump, whose next move cannot be guessed (and whose reads would only load
+        # the machine)
+        moved = abs(int(fr.index) - previous)
+        if (self.read_ahead and self._cached is not None and request.source == self._source_id
+                and 1 <= moved <= self.read_ahead):
+            self._ahead.after(int(fr.index), previous, self.n_frames, self.read_ahead)
 
     def _deliver(self, request: Request, fr) -> None:
         """Send frame ``fr``, then move ``frame`` to it (and so the time cursor)."""

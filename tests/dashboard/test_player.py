@@ -186,7 +186,7 @@ def test_served_frame_at_hand_is_sent_without_the_worker(monkeypatch):
     monkeypatch.setattr(player_module, "state", SimpleNamespace(curdoc=doc))
     read = []
     player = FramePlayer(lambda i: read.append(i) or _frame(i), cached=lambda i: _frame(i) if i == 5 else None,
-                         executor=_Inline(), n_frames=100)
+                         executor=_Inline(), n_frames=100, read_ahead=0)  # read-ahead: test_read_ahead.py
     monkeypatch.setattr(player, "_on_page", lambda: True)
     player._handle_msg({"type": "seek", "frame": 5})
     assert player.frame == 5 and read == [] and doc.callbacks == []  # sent at once
